@@ -1,0 +1,5 @@
+import sys
+
+from hwsnn.cli import main
+
+sys.exit(main())

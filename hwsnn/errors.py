@@ -1,0 +1,35 @@
+"""User-facing errors.
+
+Every mistake a user can make (bad config field, unknown preset, wrong shape, missing file) is
+raised as :class:`HwsnnError` or a subclass.  The command line catches these and prints one line
+naming the offending field; it never shows a traceback for them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["HwsnnError", "ConfigError", "ToolMissingError"]
+
+
+class HwsnnError(Exception):
+    """Base class of errors caused by user input or the environment, not by a bug."""
+
+
+class ConfigError(HwsnnError, ValueError):
+    """A configuration value is invalid.
+
+    Parameters
+    ----------
+    field : str
+        Dotted name of the offending field, e.g. ``"device.g_min"``.
+    message : str
+        What is wrong and, where possible, what is expected.
+    """
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class ToolMissingError(HwsnnError):
+    """An external tool (simulator, synthesiser) is not installed or not usable."""

@@ -1,0 +1,1 @@
+"""Amaranth components of the learning hardware; each mirrors a golden model 1:1."""

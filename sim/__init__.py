@@ -1,0 +1,1 @@
+"""cocotb testbenches (one module per RTL unit) and the runner that applies the toolchain fixes."""

