@@ -1,11 +1,59 @@
-"""`hwsnn bench`: not implemented yet; says so and exits non-zero."""
+"""``hwsnn bench SUITE``: performance measured side by side with its comparison, as ratios."""
 
 from __future__ import annotations
 
-from hwsnn.cli.common import not_yet
+import importlib
+import time
+
+from hwsnn.cli.common import add_output_args, emit_json, out_dir
+from hwsnn.errors import ConfigError
+from hwsnn.io import write_json
 
 
 def register(sub) -> None:
-    p = sub.add_parser("bench", help="(bench: not available yet)", description="Not available yet: tracked in issues #3/#4 (benchmark harness).")
-    p.add_argument("rest", nargs="*", help="ignored")
-    p.set_defaults(func=not_yet("bench", "issues #3/#4 (benchmark harness)"))
+    from hwsnn.bench import SUITES
+
+    p = sub.add_parser("bench", help="run a benchmark suite (results as JSON + a printed table)")
+    p.add_argument("suite", choices=[*SUITES, "all"], help="which suite")
+    p.add_argument("--quick", action="store_true", help="small sizes (smoke run, seconds)")
+    add_output_args(p, default_out=None)
+    p.set_defaults(func=run)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
+def print_table(rows: list[dict]) -> None:
+    if not rows:
+        return
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(widths[c]) for c in cols))
+    for r in rows:
+        print("  ".join(_fmt(r.get(c)).ljust(widths[c]) for c in cols))
+
+
+def run(args) -> int:
+    from hwsnn.bench import SUITES
+
+    names = list(SUITES) if args.suite == "all" else [args.suite]
+    dest = out_dir(args, "benchmarks/results")
+    results = {}
+    for name in names:
+        try:
+            mod = importlib.import_module(SUITES[name])
+        except ModuleNotFoundError as exc:
+            raise ConfigError("suite", f"benchmark suite {name!r} is not available: {exc}") from None
+        t0 = time.perf_counter()
+        res = mod.run(quick=args.quick, out_dir=dest)
+        res["wall_seconds"] = round(time.perf_counter() - t0, 2)
+        res["quick"] = bool(args.quick)
+        print(f"== bench {name} ({res['wall_seconds']} s)")
+        print_table(res.get("table", []))
+        write_json(dest / f"bench_{name}{'_quick' if args.quick else ''}.json", res)
+        results[name] = res
+    emit_json(args, {n: {k: v for k, v in r.items() if k != "table"} | {"table": r.get("table", [])} for n, r in results.items()})
+    return 0
