@@ -67,7 +67,8 @@ class Monitor:
         out = {}
         for name, h, is_signed in self._handles:
             v = h.value
-            out[name] = v.to_signed() if is_signed else v.to_unsigned()
+            # 1-bit ports come back as Logic (no to_unsigned); int() works for every width
+            out[name] = v.to_signed() if is_signed else int(v)
         return out
 
 

@@ -177,6 +177,9 @@ class StdpUpdateParams(_Params):
 
     module = "stdp_update"
 
+    R_MINUS_OFFSET = 8
+    """``r_minus`` takes the LFSR bits from this position up (``r_plus`` from bit 0); fixed by the contract."""
+
     def __post_init__(self):
         _int(self, "W_BITS", 1, 16)
         _int(self, "W_MAX", 1, (1 << self.W_BITS) - 1)

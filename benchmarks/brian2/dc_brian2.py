@@ -1,0 +1,1 @@
+../../hwsnn/bench/dc_brian2.py

@@ -1,0 +1,693 @@
+"""``hwsnn bench snn``: the Diehl & Cook network in hwsnn vs Brian2 - speed and agreement.
+
+Two measurements, both in the same run:
+
+speed
+    ms per presented sample (350 ms input + 150 ms rest at dt = 0.5 ms, learning on, after JIT /
+    code-generation warm-up) of hwsnn's :class:`~hwsnn.tasks.wta.WTANetwork` - float ("ideal")
+    synapses and the STO memristor crossbar with all non-idealities on (:data:`CROSSBAR_ALL_ON`) -
+    and of the same network written in Brian2 equations (``dc_brian2.py``), run in Brian2's
+    default runtime mode (runtime device, ``codegen.target = "auto"``; the target that actually
+    ran is reported).  Both get Poisson inputs from the same images and the parameters of
+    :meth:`WTAConfig.diehl_cook <hwsnn.tasks.wta.WTAConfig.diehl_cook>`, passed to Brian2 in the
+    JSON job (one source of truth).  Both integrate with exponential Euler (exact conductance
+    decay; membrane exact for conductances held over the step), which keeps the network in its
+    normal-activity regime; the regime of every row is reported (spikes and active neurons per
+    sample).
+agreement
+    identical input spike rasters, identical initial weights and thresholds into hwsnn's float
+    model and Brian2 (:data:`AGREEMENT_VARIANTS`: learning off, learning on with hwsnn's STDP
+    pairing conventions, learning on with the D&C code's conventions); per-sample per-neuron spike
+    counts, per-neuron totals and the weight-change statistics are compared against
+    :data:`AGREEMENT_TOLERANCE` (spike for spike where the models are the same, statistically
+    where the conventions differ).  See ``benchmarks/brian2/README.md`` for the conventions the
+    check uncovered (one-step input lag, refractory counting, same-step STDP pairs).
+
+Brian2 2.9 needs numpy < 2.3, so it runs in its own virtual environment, created once by
+:func:`ensure_brian2_env` (``~/.cache/hwsnn/brian2-venv`` or ``$HWSNN_BRIAN2_VENV``).  If that is
+impossible (no network, no compiler) :func:`run` raises :class:`~hwsnn.errors.ToolMissingError`
+saying why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hwsnn.errors import ConfigError, HwsnnError, ToolMissingError
+from hwsnn.io import atomic_write, write_json
+
+__all__ = [
+    "run",
+    "BRIAN2_REQUIREMENTS",
+    "CROSSBAR_ALL_ON",
+    "AGREEMENT_TOLERANCE",
+    "AgreementTolerance",
+    "brian2_venv_dir",
+    "ensure_brian2_env",
+    "brian2_params",
+    "run_brian2",
+    "poisson_raster",
+    "compare_runs",
+    "agreement",
+    "AGREEMENT_VARIANTS",
+    "SMALL_INPUT_DRIVE",
+    "classify_regime",
+]
+
+BRIAN2_REQUIREMENTS = ("brian2==2.9.0", "numpy>=1.26,<2.3", "cython>=3.0", "setuptools>=69")
+"""What the Brian2 environment gets (Brian2 2.9 needs numpy < 2.3; Cython for its runtime target)."""
+
+_MARKER = "hwsnn-brian2-ok"
+_SCRIPT = Path(__file__).with_name("dc_brian2.py")
+
+CROSSBAR_ALL_ON: dict[str, Any] = {
+    "device_preset": "sto",
+    # faults on top of the preset's nonlinearity, C2C/D2D variability, drift, volatile state and
+    # read noise (all non-zero in the "sto" preset)
+    "device_options": {"p_stuck_min": 0.01, "p_stuck_max": 0.01},
+    "adc_bits": 8,  # per-step column read quantised to 8 bits
+    "read_noise": -1.0,  # per-step column read noise from the device's read_noise
+}
+"""WTAConfig overrides for "STO crossbar, all non-idealities on"."""
+
+
+@dataclass(frozen=True)
+class AgreementTolerance:
+    """Tolerances of the hwsnn-vs-Brian2 agreement check on identical input rasters.
+
+    ``exact`` criteria apply when both simulators run the same model (variants ``learning_off``
+    and ``learning_on_exact``): spike for spike, up to a few floating-point threshold ties.
+    ``statistical`` criteria apply when the plasticity conventions differ (``learning_on_dc``):
+    once one spike differs the winner-take-all dynamics pick other winners, so only aggregates
+    are compared.
+    """
+
+    exact_count_entries_equal_min: float = 0.99
+    """exact: fraction of (sample, neuron) spike counts that must be equal."""
+    exact_neuron_within_frac: float = 0.95
+    """exact: fraction of neurons whose total count differs by at most ``max(2, 10 %)``."""
+    exact_dw_corr_min: float = 0.99
+    """exact: Pearson correlation of the per-synapse weight changes (final - initial)."""
+    exact_dw_mean_abs_rel: float = 0.01
+    """exact: relative difference of the mean absolute weight change."""
+    stat_total_spikes_rel: float = 0.10
+    """statistical: relative difference of the total excitatory spike count."""
+    stat_dw_mean_abs_rel: float = 0.15
+    """statistical: relative difference of the mean absolute weight change."""
+    stat_frac_potentiated_abs: float = 0.05
+    """statistical: difference of the fraction of potentiated synapses."""
+
+
+AGREEMENT_TOLERANCE = AgreementTolerance()
+"""The tolerance :func:`run` reports against."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Brian2 environment
+
+
+def brian2_venv_dir() -> Path:
+    """Where the Brian2 environment lives (``$HWSNN_BRIAN2_VENV`` or ``~/.cache/hwsnn/brian2-venv``)."""
+    env = os.environ.get("HWSNN_BRIAN2_VENV")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "hwsnn" / "brian2-venv"
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+@contextlib.contextmanager
+def _lock(path: Path):
+    """Exclusive inter-process lock (so parallel test workers build the environment once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            import fcntl
+
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - non-POSIX
+            pass
+        yield
+
+
+def _sh(cmd: list[str], what: str, timeout: float) -> subprocess.CompletedProcess:
+    try:
+        cp = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolMissingError(f"Brian2 environment: {what} failed ({exc})") from None
+    if cp.returncode != 0:
+        tail = "\n".join((cp.stderr or cp.stdout).strip().splitlines()[-6:])
+        raise ToolMissingError(f"Brian2 environment: {what} failed (exit {cp.returncode}):\n{tail}")
+    return cp
+
+
+_SMOKE = """
+import brian2 as b2, numpy, sys
+b2.prefs.codegen.target = "auto"
+g = b2.NeuronGroup(3, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0")
+g.v = 2
+net = b2.Network(g)
+net.run(1 * b2.ms)
+print(b2.__version__, numpy.__version__, type(g.state_updater.codeobj).__name__)
+"""
+
+
+def ensure_brian2_env(create: bool = True, timeout: float = 900.0) -> Path:
+    """Return the Python interpreter of a working Brian2 environment, creating it if needed.
+
+    The environment is built once (``python -m venv`` from the base interpreter of the running
+    Python, then ``pip install`` of :data:`BRIAN2_REQUIREMENTS`), checked by compiling and running
+    a tiny network with Brian2's default runtime target, and only then marked ready; later calls
+    just check the marker.
+
+    Parameters
+    ----------
+    create : bool, optional
+        Build the environment if missing (needs PyPI access, about a minute); if False a missing
+        environment raises.
+    timeout : float, optional
+        Seconds allowed for each build step.
+
+    Raises
+    ------
+    ToolMissingError
+        The environment is missing and cannot be created, with the reason.
+    """
+    venv = brian2_venv_dir()
+    py = _venv_python(venv)
+    marker = venv / _MARKER
+    if marker.is_file() and py.is_file():
+        return py
+    if not create:
+        raise ToolMissingError(
+            f"no Brian2 environment at {venv} (create it with benchmarks/brian2/setup_env.sh "
+            "or hwsnn.bench.snn.ensure_brian2_env())"
+        )
+    with _lock(venv.parent / (venv.name + ".lock")):
+        if marker.is_file() and py.is_file():
+            return py
+        base = getattr(sys, "_base_executable", None) or sys.executable
+        if not py.is_file():
+            _sh([base, "-m", "venv", str(venv)], "python -m venv", timeout)
+        # short network timeouts: without PyPI access this fails in about a minute, not fifteen
+        _sh([str(py), "-m", "pip", "install", "--quiet", "--timeout", "30", "--retries", "2",
+             *BRIAN2_REQUIREMENTS],
+            "pip install " + " ".join(BRIAN2_REQUIREMENTS), timeout)
+        cp = _sh([str(py), "-c", _SMOKE], "Brian2 smoke run", timeout)
+        last = cp.stdout.strip().splitlines()[-1] if cp.stdout.strip() else ""
+        atomic_write(marker, lambda tmp: Path(tmp).write_text(last + "\n"))
+    return py
+
+
+# ------------------------------------------------------------------------------------------------
+# WTAConfig -> Brian2 job
+
+
+def _held(refrac: float, dt: float) -> float:
+    """Brian2 refractory period (ms) that holds the membrane as many updates as hwsnn does."""
+    steps = int(round(refrac / dt))
+    return (steps + 1) * dt if steps > 0 else 0.0
+
+
+def brian2_params(cfg) -> dict[str, float]:
+    """The Brian2 script's network constants from a :class:`~hwsnn.tasks.wta.WTAConfig`.
+
+    Only the explicit-inhibitory-population form of the network has a Brian2 twin here.
+    """
+    if cfg.inhibition != "population":
+        raise ConfigError("inhibition", "the Brian2 comparison needs inhibition = 'population' (D&C)")
+    # Refractoriness: hwsnn holds the membrane for round(refrac/dt) updates after a spike; Brian2
+    # holds it for round(refrac/dt) - 1 (its update at lastspike + refrac already integrates), so
+    # Brian2 gets refrac + dt to run the identical model.
+    p = {
+        "tau_m_e": cfg.tau_m, "v_rest_e": cfg.v_rest, "v_reset_e": cfg.v_reset, "v_thresh_e": cfg.v_thresh,
+        "theta_offset": cfg.theta_offset, "theta_init": cfg.theta_init, "theta_plus": cfg.theta_plus,
+        "tau_theta": cfg.tau_theta, "refrac_e": _held(cfg.refrac_exc, cfg.dt), "lockout_e": 0.0,
+        "E_exc_e": cfg.e_exc, "E_inh_e": cfg.e_inh, "tau_ge_e": cfg.tau_ge, "tau_gi_e": cfg.tau_gi,
+        "tau_m_i": cfg.tau_m_inh, "v_rest_i": cfg.v_rest_inh, "v_reset_i": cfg.v_reset_inh,
+        "v_thresh_i": cfg.v_thresh_inh, "refrac_i": _held(cfg.refrac_inh, cfg.dt), "E_exc_i": cfg.e_exc,
+        "tau_ge_i": cfg.tau_ge_inh,
+        "efficacy": cfg.efficacy, "w_ei": cfg.w_ei, "w_ie": cfg.w_ie, "w_max": cfg.w_max,
+        "nu_pre": cfg.nu_pre, "nu_post": cfg.nu_post, "tau_pre": cfg.tau_pre, "tau_post1": cfg.tau_post1,
+        "tau_post2": cfg.tau_post2, "max_rate_hz": cfg.max_rate,
+        "w_sum": cfg.norm_target if cfg.norm_target > 0 else None,
+    }
+    return {k: (float(v) if v is not None else None) for k, v in p.items()}
+
+
+def _job(cfg, *, n_samples: int, seed: int, learn: bool, inputs_file: Path, out_stem: Path,
+         method: str | None = "exponential_euler", **extra) -> dict:
+    job = {
+        "n_in": cfg.n_in, "n_exc": cfg.n_exc, "n_samples": int(n_samples), "seed": int(seed),
+        "dt_ms": cfg.dt, "t_present_ms": cfg.t_present, "t_rest_ms": cfg.t_rest, "learn": bool(learn),
+        "method": method, "codegen_target": "auto", "params": brian2_params(cfg),
+        "inputs_file": str(Path(inputs_file).resolve()), "out_json": str(Path(out_stem).resolve()) + ".json",
+        "out_npz": str(Path(out_stem).resolve()) + ".npz",
+    }
+    job.update(extra)
+    return job
+
+
+def run_brian2(job: dict, workdir: Path, python: Path | None = None, timeout: float = 3600.0) -> tuple[dict, dict]:
+    """Run ``dc_brian2.py`` on ``job`` with the Brian2 environment; return (summary, arrays).
+
+    Raises
+    ------
+    ToolMissingError
+        No Brian2 environment.
+    HwsnnError
+        The Brian2 run failed (its error output is included).
+    """
+    py = python or ensure_brian2_env(create=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = workdir.resolve()
+    job_path = workdir / (Path(job["out_json"]).stem + "_job.json")
+    write_json(job_path, job)
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        cp = subprocess.run([str(py), str(_SCRIPT), str(job_path)], capture_output=True, text=True,
+                            timeout=timeout, env=env, cwd=str(workdir))
+    except subprocess.TimeoutExpired:
+        raise HwsnnError(f"Brian2 run timed out after {timeout:.0f} s ({job_path})") from None
+    if cp.returncode != 0:
+        lines = cp.stderr.strip().splitlines()
+        causes = [ln for ln in lines[:-15] if "Error:" in ln]  # root causes Brian2 prints early
+        tail = "\n".join(causes[-3:] + lines[-15:])
+        raise HwsnnError(f"Brian2 run failed (exit {cp.returncode}) for {job_path}:\n{tail}")
+    with open(job["out_json"], encoding="utf-8") as fh:
+        summary = json.load(fh)
+    with np.load(job["out_npz"]) as z:
+        arrays = {k: z[k] for k in z.files}
+    return summary, arrays
+
+
+# ------------------------------------------------------------------------------------------------
+# inputs, regime, agreement
+
+
+def _save_npz(path: Path, **arrays) -> None:
+    def _w(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    atomic_write(path, _w)
+
+
+def poisson_raster(x: np.ndarray, max_rate: float, dt_ms: float, n_steps: int, seed: int) -> np.ndarray:
+    """Bernoulli-per-step Poisson rasters, bool ``(n_samples, n_steps, n_in)``, ``p = x*max_rate*dt``."""
+    x = np.clip(np.asarray(x, np.float64), 0.0, 1.0)
+    p = x * max_rate * dt_ms * 1e-3
+    rng = np.random.default_rng([seed, 77])
+    return rng.random((x.shape[0], n_steps, x.shape[1])) < p[:, None, :]
+
+
+def _raster_events(raster: np.ndarray) -> dict[str, np.ndarray]:
+    s, t, i = np.nonzero(raster)
+    return {"spike_samples": s.astype(np.int64), "spike_steps": t.astype(np.int64), "spike_inputs": i.astype(np.int64)}
+
+
+def classify_regime(counts: np.ndarray) -> dict[str, Any]:
+    """Activity regime of per-sample per-neuron counts ``(n_samples, n_exc)``.
+
+    ``runaway`` when in the median sample more than half of the excitatory neurons fire (the
+    synchronous regime in which inhibition overshoots and nearly all neurons fire together);
+    ``silent`` when the median sample has no spike; otherwise ``normal``.
+    """
+    counts = np.asarray(counts)
+    active = (counts > 0).mean(axis=1)
+    per = counts.sum(axis=1)
+    med_active = float(np.median(active)) if len(active) else 0.0
+    regime = "runaway" if med_active > 0.5 else ("silent" if np.median(per) == 0 else "normal")
+    return {
+        "regime": regime,
+        "exc_spikes_per_sample": float(per.mean()) if len(per) else 0.0,
+        "active_fraction_median": med_active,
+    }
+
+
+def compare_runs(counts_a: np.ndarray, counts_b: np.ndarray, dw_a: np.ndarray, dw_b: np.ndarray,
+                 mode: str = "exact", tol: AgreementTolerance = AGREEMENT_TOLERANCE) -> dict[str, Any]:
+    """Compare two runs of the same network on identical inputs.
+
+    Parameters
+    ----------
+    counts_a, counts_b : numpy.ndarray
+        Per-sample per-neuron excitatory spike counts ``(n_samples, n_exc)``.
+    dw_a, dw_b : numpy.ndarray
+        Weight changes (final - initial), ``(n_in, n_exc)``.
+    mode : {"exact", "statistical"}
+        Which criteria of ``tol`` decide ``ok`` (all metrics are always reported).
+    tol : AgreementTolerance
+
+    Returns
+    -------
+    dict
+        Metrics, the criteria used (``checks``: name -> passed) and ``ok`` (all passed).
+    """
+    if mode not in ("exact", "statistical"):
+        raise ConfigError("mode", f"must be 'exact' or 'statistical', not {mode!r}")
+    ca, cb = np.asarray(counts_a, np.int64), np.asarray(counts_b, np.int64)
+    if ca.shape != cb.shape:
+        raise ConfigError("counts_b", f"shape {cb.shape} differs from {ca.shape}")
+    da, db = np.asarray(dw_a, np.float64).ravel(), np.asarray(dw_b, np.float64).ravel()
+    if da.shape != db.shape:
+        raise ConfigError("dw_b", f"shape {np.shape(dw_b)} differs from {np.shape(dw_a)}")
+    ta, tb = int(ca.sum()), int(cb.sum())
+    total_rel = abs(ta - tb) / max(1, max(ta, tb))
+    na, nb = ca.sum(axis=0), cb.sum(axis=0)
+    allowed = np.maximum(2, 0.10 * np.maximum(na, nb))
+    within = float(np.mean(np.abs(na - nb) <= allowed)) if na.size else 1.0
+    exact_entries = float(np.mean(ca == cb)) if ca.size else 1.0
+    same = np.all(ca == cb, axis=1)
+    first_diff = np.flatnonzero(~same)
+    if da.std() > 0 and db.std() > 0:
+        corr = float(np.corrcoef(da, db)[0, 1])
+    else:
+        corr = 1.0 if np.array_equal(da, db) else 0.0
+    ma, mb = float(np.abs(da).mean()), float(np.abs(db).mean())
+    mean_abs_rel = abs(ma - mb) / max(ma, mb) if max(ma, mb) > 0 else 0.0
+    pa, pb = float(np.mean(da > 0)), float(np.mean(db > 0))
+    res: dict[str, Any] = {
+        "mode": mode,
+        "total_spikes": [ta, tb],
+        "total_spikes_rel_diff": total_rel,
+        "count_entries_equal_frac": exact_entries,
+        "samples_identical": int(same.sum()),
+        "first_differing_sample": int(first_diff[0]) if first_diff.size else None,
+        "neuron_totals_within_frac": within,
+        "neuron_totals_max_abs_diff": int(np.abs(na - nb).max()) if na.size else 0,
+        "dw_corr": corr,
+        "dw_max_abs_diff": float(np.abs(da - db).max()) if da.size else 0.0,
+        "dw_mean_abs": [ma, mb],
+        "dw_mean_abs_rel_diff": mean_abs_rel,
+        "dw_mean": [float(da.mean()), float(db.mean())],
+        "dw_std": [float(da.std()), float(db.std())],
+        "dw_frac_potentiated": [pa, pb],
+        "dw_frac_depressed": [float(np.mean(da < 0)), float(np.mean(db < 0))],
+    }
+    if mode == "exact":
+        checks = {
+            "count_entries_equal": exact_entries >= tol.exact_count_entries_equal_min,
+            "neuron_totals": within >= tol.exact_neuron_within_frac,
+            "dw_corr": corr >= tol.exact_dw_corr_min,
+            "dw_mean_abs": mean_abs_rel <= tol.exact_dw_mean_abs_rel,
+        }
+    else:
+        checks = {
+            "total_spikes": total_rel <= tol.stat_total_spikes_rel,
+            "dw_mean_abs": mean_abs_rel <= tol.stat_dw_mean_abs_rel,
+            "frac_potentiated": abs(pa - pb) <= tol.stat_frac_potentiated_abs,
+        }
+    res["checks"] = checks
+    res["ok"] = bool(all(checks.values()))
+    return res
+
+
+def _brian2_counts_aligned(arrays: dict, n_samples: int, n_exc: int, n_on: int, n_total: int, dt: float,
+                           step_lag: int) -> np.ndarray:
+    """Per-sample counts of Brian2's recorded spikes binned on hwsnn's steps (Brian2 may lag a step)."""
+    steps = np.rint(arrays["spike_t_ms"] / dt).astype(np.int64) - step_lag
+    sample, local = np.divmod(steps, n_total)
+    keep = (local < n_on) & (sample >= 0) & (sample < n_samples)
+    out = np.zeros((n_samples, n_exc), np.int64)
+    np.add.at(out, (sample[keep], arrays["spike_i"][keep].astype(np.int64)), 1)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# hwsnn timing
+
+
+SMALL_INPUT_DRIVE = {"max_rate": 127.5, "efficacy": 2.0, "norm_per_input": 0.3, "nu_post": 0.03}
+"""Overrides of ``WTAConfig.diehl_cook`` for 8x8 inputs: with the literal D&C drive (weight sum
+78/784 per input, 63.75 Hz) a 64-input network is nearly silent, so the 64 x 100 rows use the
+prototype's input drive (plasticity.md section 7) with the D&C equations and inhibitory population."""
+
+
+def _bench_cfg(n_in: int, n_exc: int, **overrides):
+    from hwsnn.tasks.wta import WTAConfig
+
+    drive = dict(SMALL_INPUT_DRIVE) if n_in < 784 else {}
+    drive.update(overrides)
+    # re-presentation off: every timed presentation is one sample in both simulators
+    return WTAConfig.diehl_cook(n_in=n_in, n_exc=n_exc, rerun_min_spikes=0, **drive)
+
+
+def _time_hwsnn(cfg, synapse: str, x: np.ndarray, seed: int, n_warm: int) -> dict[str, Any]:
+    from hwsnn.tasks.wta import WTANetwork
+
+    net = WTANetwork(cfg, synapse=synapse, seed=seed)
+    for s in range(n_warm):  # JIT compilation / cache load
+        net.present(x[s % len(x)], learn=True)
+    wall = np.empty(len(x))
+    cpu = np.empty(len(x))
+    counts = np.empty((len(x), cfg.n_exc), np.int64)
+    for s in range(len(x)):
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        counts[s] = net.present(x[s], learn=True)
+        cpu[s] = time.process_time() - c0
+        wall[s] = time.perf_counter() - t0
+    return {
+        "ms_per_sample": float(1e3 * wall.mean()),
+        "ms_per_sample_median": float(1e3 * np.median(wall)),
+        "cpu_ms_median": float(1e3 * np.median(cpu)),
+        **classify_regime(counts),
+    }
+
+
+def _inputs(n_in: int, n: int, seed: int) -> np.ndarray:
+    from hwsnn.tasks.datasets import load_dataset
+
+    if n_in == 64:
+        ds = load_dataset("digits", seed=seed)
+    elif n_in == 784:
+        ds = load_dataset("mnist", seed=seed)
+    else:
+        raise ConfigError("n_in", f"the bench has inputs for 64 (digits) or 784 (MNIST) pixels, not {n_in}")
+    return ds.x_train[:n]
+
+
+def _speed_rows(n_in: int, n_exc: int, n_brian: int, n_hw: int, seed: int, work: Path,
+                py: Path, euler_row: bool = False) -> tuple[list[dict], dict]:
+    cfg = _bench_cfg(n_in, n_exc)
+    x_b = _inputs(n_in, n_brian + 1, seed)
+    x_h = _inputs(n_in, max(n_hw, n_brian + 1), seed)
+    inp = work / f"rates_{n_in}x{n_exc}.npz"
+    _save_npz(inp, rates_hz=np.clip(x_b, 0, 1) * cfg.max_rate)
+    job = _job(cfg, n_samples=n_brian + 1, seed=seed, learn=True, inputs_file=inp,
+               out_stem=work / f"brian2_speed_{n_in}x{n_exc}")
+    b_sum, b_arr = run_brian2(job, work, py)
+    b_wall = np.asarray(b_sum["wall_s_per_sample"])[1:]  # first sample: code generation
+    b_cpu = float(1e3 * np.median(np.asarray(b_sum["cpu_s_per_sample"])[1:]))
+    b_reg = classify_regime(b_arr["counts"][1:])
+    b_ms, b_med = float(1e3 * b_wall.mean()), float(1e3 * np.median(b_wall))
+    rows = [{
+        "network": f"{n_in}x{n_exc}", "simulator": "brian2", "synapse": "float",
+        "target": ",".join(b_sum["codegen_target_used"]), "samples": len(b_wall),
+        "ms_per_sample": b_ms, "ms_median": b_med, "cpu_ms_median": b_cpu, "speedup_vs_brian2": 1.0,
+        "speedup_cpu": 1.0, "spikes_per_sample": b_reg["exc_spikes_per_sample"], "regime": b_reg["regime"],
+    }]
+    for synapse, label, over in (("ideal", "float", {}), ("crossbar", "sto_all_nonideal", CROSSBAR_ALL_ON)):
+        c = cfg.replace(**over) if over else cfg
+        h = _time_hwsnn(c, synapse, x_h[:n_hw], seed, n_warm=2)
+        rows.append({
+            "network": f"{n_in}x{n_exc}", "simulator": "hwsnn", "synapse": label, "target": "numba",
+            "samples": n_hw, "ms_per_sample": h["ms_per_sample"], "ms_median": h["ms_per_sample_median"],
+            "cpu_ms_median": h["cpu_ms_median"], "speedup_vs_brian2": b_med / h["ms_per_sample_median"],
+            "speedup_cpu": b_cpu / max(h["cpu_ms_median"], 1e-6),
+            "spikes_per_sample": h["exc_spikes_per_sample"], "regime": h["regime"],
+        })
+    if euler_row:
+        # Brian2's own method choice for these equations (Euler): the D&C script as usually run
+        job_e = _job(cfg, n_samples=n_brian + 1, seed=seed, learn=True, inputs_file=inp,
+                     out_stem=work / f"brian2_speed_euler_{n_in}x{n_exc}", method=None)
+        e_sum, e_arr = run_brian2(job_e, work, py)
+        e_wall = np.asarray(e_sum["wall_s_per_sample"])[1:]
+        e_reg = classify_regime(e_arr["counts"][1:])
+        rows.insert(1, {
+            "network": f"{n_in}x{n_exc}", "simulator": "brian2", "synapse": "float (Brian2 default method)",
+            "target": ",".join(e_sum["codegen_target_used"]), "samples": len(e_wall),
+            "ms_per_sample": float(1e3 * e_wall.mean()), "ms_median": float(1e3 * np.median(e_wall)),
+            "cpu_ms_median": float(1e3 * np.median(np.asarray(e_sum["cpu_s_per_sample"])[1:])),
+            "speedup_vs_brian2": None, "speedup_cpu": None,
+            "spikes_per_sample": e_reg["exc_spikes_per_sample"], "regime": e_reg["regime"],
+        })
+    info = {"brian2": {k: b_sum[k] for k in ("brian2_version", "numpy_version", "codegen_target_pref",
+                                              "codegen_target_used", "method", "first_sample_s")}}
+    return rows, info
+
+
+# ------------------------------------------------------------------------------------------------
+# agreement
+
+
+AGREEMENT_VARIANTS = {
+    "learning_off": dict(learn=False, input_same_step=True),
+    "learning_on_exact": dict(learn=True, stdp_form="hwsnn", input_same_step=True, theta_decay="per_sample"),
+    "learning_on_dc": dict(learn=True, stdp_form="dc", input_same_step=False, theta_decay="continuous"),
+}
+_VARIANT_MODE = {"learning_off": "exact", "learning_on_exact": "exact", "learning_on_dc": "statistical"}
+"""Agreement runs.  ``learning_off``: frozen weights and thresholds, same-step input delivery (the
+order hwsnn's kernel uses) - tests the neuron, conductance, inhibition and threshold dynamics.
+``learning_on_exact``: the D&C triplet rule written in Brian2 with hwsnn's pairing conventions
+(nearest-spike traces restarted per presentation, same-step pre/post not paired) - tests the
+plasticity too.  ``learning_on_dc``: the rule as in the D&C Brian2 code (event-driven traces that
+carry over between presentations, Brian2's own scheduling: inputs act one step later and a
+same-step pre/post pair potentiates) - the remaining differences are convention, compared
+statistically."""
+
+
+def agreement(n_in: int, n_exc: int, n_samples: int, variant: str, work: Path, *, seed: int = 0,
+              python: Path | None = None, hwsnn_overrides: dict | None = None) -> dict[str, Any]:
+    """Run one agreement variant (:data:`AGREEMENT_VARIANTS`) and compare hwsnn with Brian2.
+
+    Parameters
+    ----------
+    n_in, n_exc : int
+        Network size (64 uses 8x8 digits, 784 MNIST).
+    n_samples : int
+        Presented samples (identical Poisson rasters into both simulators).
+    variant : str
+        Key of :data:`AGREEMENT_VARIANTS`.
+    work : pathlib.Path
+        Folder for the Brian2 job and its results.
+    seed : int, optional
+        Seeds the rasters and hwsnn's initial weights (passed to Brian2).
+    python : pathlib.Path, optional
+        Brian2 interpreter (default: :func:`ensure_brian2_env`).
+    hwsnn_overrides : dict, optional
+        WTAConfig changes applied to the hwsnn side only (mutation checks of the comparison).
+
+    Returns
+    -------
+    dict
+        :func:`compare_runs` output plus variant, sizes, regimes and the Brian2 target.
+    """
+    from hwsnn.tasks.wta import WTANetwork
+
+    if variant not in AGREEMENT_VARIANTS:
+        raise ConfigError("variant", f"must be one of {list(AGREEMENT_VARIANTS)}, not {variant!r}")
+    py = python or ensure_brian2_env(create=True)
+    opts = dict(AGREEMENT_VARIANTS[variant])
+    learn = opts.pop("learn")
+    cfg = _bench_cfg(n_in, n_exc)
+    cfg_h = cfg.replace(**hwsnn_overrides) if hwsnn_overrides else cfg
+    x = _inputs(n_in, n_samples, seed)
+    raster = poisson_raster(x, cfg.max_rate, cfg.dt, cfg.n_on, seed)
+    net = WTANetwork(cfg_h, synapse="ideal", seed=seed)
+    w0 = net.weights()
+    theta0 = net.state_snapshot()["theta"]
+    counts_h = np.empty((n_samples, cfg.n_exc), np.int64)
+    for s in range(n_samples):
+        counts_h[s] = net.present_raster(raster[s], learn=learn)
+    dw_h = net.weights() - w0
+
+    inp = work / f"raster_{n_in}x{n_exc}.npz"
+    _save_npz(inp, w0=w0, theta0_mV=theta0, **_raster_events(raster))
+    job = _job(cfg, n_samples=n_samples, seed=seed, learn=learn, inputs_file=inp,
+               out_stem=work / f"brian2_agree_{variant}_{n_in}x{n_exc}", record_spikes=True, **opts)
+    b_sum, b_arr = run_brian2(job, work, py)
+    counts_b = _brian2_counts_aligned(b_arr, n_samples, cfg.n_exc, cfg.n_on, cfg.n_total, cfg.dt,
+                                      int(b_sum["step_lag"]))
+    dw_b = b_arr["w_final"] - b_arr["w0"]
+    res = {"variant": variant, "network": f"{n_in}x{n_exc}", "samples": n_samples,
+           "input_spikes": int(raster.sum())}
+    res.update(compare_runs(counts_h, counts_b, dw_h, dw_b, _VARIANT_MODE[variant]))
+    reg_h, reg_b = classify_regime(counts_h)["regime"], classify_regime(counts_b)["regime"]
+    res.update({"regime_hwsnn": reg_h, "regime_brian2": reg_b, "brian2_method": b_sum["method"],
+                "brian2_target": b_sum["codegen_target_used"]})
+    res["checks"]["same_regime"] = reg_h == reg_b
+    res["ok"] = bool(all(res["checks"].values()))
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def run(quick: bool, out_dir: Path, *, keep_raw: bool = False) -> dict:
+    """Run the suite; return a JSON-able dict with a ``"table"`` of rows.
+
+    Parameters
+    ----------
+    quick : bool
+        64 x 100 network on 8x8 digits only, few samples (well under a minute once the Brian2
+        environment and its compiled code are cached).  Otherwise 784 x 400 on MNIST and 64 x 100,
+        more samples, all agreement variants, and a Brian2 row with its default (Euler) method.
+    out_dir : pathlib.Path
+        Folder for the Brian2 jobs and their JSON summaries (``snn_brian2/``).
+    keep_raw : bool, optional
+        Keep the raw ``.npz`` files (input rasters, Brian2 weights and spikes; ~5 MB per
+        784 x 400 run) next to the job files.
+
+    Raises
+    ------
+    ToolMissingError
+        The Brian2 environment is missing and cannot be created (reason included).
+    """
+    out_dir = Path(out_dir).resolve()
+    work = out_dir / "snn_brian2"
+    work.mkdir(parents=True, exist_ok=True)
+    py = ensure_brian2_env(create=True)
+    seed = 0
+    if quick:
+        sizes = [(64, 100, 3, 20)]
+        agree = [(64, 100, 6, "learning_on_exact")]
+    else:
+        sizes = [(784, 400, 20, 60), (64, 100, 20, 100)]
+        agree = [(n_in, n_exc, 20, v) for n_in, n_exc in ((784, 400), (64, 100)) for v in AGREEMENT_VARIANTS]
+    table: list[dict] = []
+    info: dict[str, Any] = {}
+    for n_in, n_exc, n_b, n_h in sizes:
+        rows, inf = _speed_rows(n_in, n_exc, n_b, n_h, seed, work, py, euler_row=not quick and n_in == 784)
+        table += rows
+        info[f"{n_in}x{n_exc}"] = inf
+    agreements = [agreement(n_in, n_exc, n, v, work, seed=seed, python=py) for n_in, n_exc, n, v in agree]
+    if not keep_raw:
+        for f in work.glob("*.npz"):
+            f.unlink()
+
+    def _ratio(net: str, syn: str, key: str = "speedup_vs_brian2"):
+        for r in table:
+            if r["network"] == net and r["synapse"] == syn and r["simulator"] == "hwsnn":
+                return r[key]
+        return None
+
+    big = "64x100" if quick else "784x400"
+    targets = {"network": big, "float_speedup": _ratio(big, "float"), "float_target": 80.0,
+               "crossbar_speedup": _ratio(big, "sto_all_nonideal"), "crossbar_target": 40.0,
+               "float_speedup_cpu": _ratio(big, "float", "speedup_cpu"),
+               "crossbar_speedup_cpu": _ratio(big, "sto_all_nonideal", "speedup_cpu")}
+    targets["float_ok"] = bool(targets["float_speedup"] is not None and targets["float_speedup"] >= 80.0)
+    targets["crossbar_ok"] = bool(targets["crossbar_speedup"] is not None and targets["crossbar_speedup"] >= 40.0)
+    return {
+        "suite": "snn",
+        "description": "Diehl & Cook network (conductance LIF exc + inh populations, triplet STDP, adaptive "
+                       "theta, 350 + 150 ms at dt 0.5 ms, learning on): ms per presented sample, hwsnn vs "
+                       "Brian2 runtime mode in the same run, and agreement on identical input rasters",
+        "integration": "exponential Euler in both (exact conductance decay); rows report their activity regime",
+        "speed_ratio_basis": "speedup_vs_brian2: ratio of median per-sample wall times; speedup_cpu: ratio of "
+                             "median per-sample process CPU times (robust to other load on a shared machine); "
+                             "Brian2's first sample (code generation) and hwsnn's JIT warm-up excluded; "
+                             "re-presentation off in both",
+        "small_input_drive": SMALL_INPUT_DRIVE,
+        "crossbar_nonidealities": CROSSBAR_ALL_ON,
+        "targets": targets,
+        "agreement": agreements,
+        "agreement_tolerance": AGREEMENT_TOLERANCE,
+        "agreement_ok": all(a["ok"] for a in agreements),
+        "brian2": info,
+        "table": table,
+    }

@@ -1,0 +1,322 @@
+"""`DeviceArray`: a rows x cols array of memristors with lazy, per-device time (Contract 2).
+
+Example
+-------
+>>> from hwsnn.devices import DeviceArray, get_preset
+>>> a = DeviceArray(get_preset("sto"), shape=(4, 8), seed=0)
+>>> a.pulse(5)            # 5 SET pulses on every device
+>>> a.advance(10.0)       # 10 s pass: costs nothing, drift and decay are evaluated on read
+>>> g = a.read()          # conductances (S) with read noise
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hwsnn import rng
+from hwsnn.devices import kernels as K
+from hwsnn.devices.params import DeviceParams
+from hwsnn.errors import ConfigError
+
+__all__ = ["DeviceArray"]
+
+
+def _kern(name: str, work: int):
+    """Parallel kernel, or its serial twin when the call touches few devices."""
+    return getattr(K, name if work >= K.SERIAL_BELOW else name + "_serial")
+
+
+def _int_array(x, field: str) -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise ConfigError(field, f"must be an integer array, not dtype {a.dtype}")
+    if np.issubdtype(a.dtype, np.floating):
+        if not np.all(np.isfinite(a)) or not np.all(a == np.round(a)):
+            raise ConfigError(field, "must hold whole pulse counts (finite integers)")
+    return a.astype(np.int64, copy=False)
+
+
+class DeviceArray:
+    """A 2-D array of devices sharing one :class:`DeviceParams`.
+
+    Parameters
+    ----------
+    p : DeviceParams
+        Physics of the technology.
+    shape : tuple of int
+        ``(rows, cols)``.
+    seed : int
+        Seed of every random draw (device-to-device constants, faults, write and read noise).
+
+    Notes
+    -----
+    A new array starts fully reset: every device at its own minimum conductance, time 0.
+    Stuck devices ignore pulses.  Pulses act at the array's current :attr:`time`.
+    """
+
+    def __init__(self, p: DeviceParams, shape=(1, 1), seed: int = 0):
+        if not isinstance(p, DeviceParams):
+            raise ConfigError("params", f"must be a DeviceParams, not {type(p).__name__}")
+        try:
+            shape = tuple(int(s) for s in shape)
+        except (TypeError, ValueError):
+            raise ConfigError("shape", f"must be (rows, cols), not {shape!r}") from None
+        if len(shape) != 2 or shape[0] < 1 or shape[1] < 1:
+            raise ConfigError("shape", f"must be (rows, cols) with rows, cols >= 1, not {shape!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ConfigError("seed", f"must be a non-negative integer, not {seed!r}")
+        self.params = p
+        self.shape = shape
+        self.seed = int(seed)
+        self._n = shape[0] * shape[1]
+        self.time = 0.0
+        self.energy = 0.0
+        self.pulse_count = 0
+        self._reads = 0
+        n = self._n
+        f32 = np.float32
+        self._gl = np.zeros(n, f32)
+        self._gs = np.zeros(n, f32)
+        self._tw = np.zeros(n, np.float64)
+        self._te = np.zeros(n, np.float64)
+        self._ev = np.zeros(n, np.int64)
+        self._gmin = np.empty(n, f32)
+        self._gmax = np.empty(n, f32)
+        self._ap = np.empty(n, f32)
+        self._bp = np.empty(n, f32)
+        self._ad = np.empty(n, f32)
+        self._bd = np.empty(n, f32)
+        self._su = np.empty(n, f32)
+        self._sd = np.empty(n, f32)
+        self._nu = np.empty(n, f32)
+        self._tau = np.empty(n, f32)
+        self._stuck = np.empty(n, np.int8)
+        self._kw = rng.key(self.seed, K.STREAM_WRITE)
+        self._ks = rng.key(self.seed, K.STREAM_ST)
+        self._kr = rng.key(self.seed, K.STREAM_READ)
+        self._knu = rng.key(self.seed, K.STREAM_NU)
+        d = p.d2d
+        _kern("populate", n)(
+            n, p.g_min, p.g_max, d, d * p.d2d_step, d * p.d2d_nl, d * p.d2d_tau, p.nl_ltp, p.nl_ltd, p.p_max,
+            p.p_max_down, p.st_tau, p.drift_nu_mean, p.drift_nu_std, p.p_stuck_min, p.p_stuck_max,
+            p.p_stuck_random, rng.key(self.seed, K.STREAM_D2D), rng.key(self.seed, K.STREAM_FAULT),
+            self._gmin, self._gmax, self._ap, self._bp, self._ad, self._bd, self._su, self._sd, self._nu,
+            self._tau, self._stuck, self._gl,
+        )
+        if p.drift_model == "pcm":
+            self._nu[:] = 0.0  # drawn from the programmed state at each write
+        self._bias = p.st_bias
+        self._fp, self._ip = self._pack()
+
+    # -- parameter packing --------------------------------------------------------------------
+    def _pack(self):
+        p = self.params
+        fp = np.zeros(K.N_FP, np.float64)
+        fp[K.F_C2C_MULT] = p.c2c_mult
+        fp[K.F_C2C_ADD] = p.c2c_add
+        fp[K.F_ST_AMP] = p.st_amp
+        fp[K.F_ST_MAX] = p.st_max
+        fp[K.F_ST_NOISE] = p.st_noise
+        fp[K.F_CONSOL_RATE] = p.consol_rate
+        fp[K.F_CONSOL_THETA] = p.consol_theta
+        fp[K.F_DRIFT_T0] = p.drift_t0
+        fp[K.F_DRIFT_G_REST] = p.drift_g_rest
+        fp[K.F_DRIFT_ON] = 1.0 if (p.drift_nu_mean > 0 or p.drift_nu_std > 0) else 0.0
+        fp[K.F_READ_NOISE] = p.read_noise
+        fp[K.F_READ_NOISE_ADD] = p.read_noise_add
+        fp[K.F_T_READ] = p.t_read
+        fp[K.F_VW] = p.write_voltage
+        fp[K.F_TPW] = p.pulse_width
+        fp[K.F_CLINE] = p.line_cap
+        fp[K.F_TAU_SCALE] = math.exp(p.st_kappa * self._bias)
+        fp[K.F_G_MAX_NOM] = p.g_max
+        fp[K.F_GAMMA_UP] = p.law_gamma_up
+        fp[K.F_GAMMA_DN] = p.law_gamma_down
+        fp[K.F_EXP_A_UP] = p.exp_A_up
+        fp[K.F_EXP_A_DN] = p.exp_A_down
+        fp[K.F_EXP_G_UP] = p.exp_gamma_up
+        fp[K.F_EXP_G_DN] = p.exp_gamma_down
+        fp[K.F_EXP_A] = p.exp_a
+        fp[K.F_EXP_B] = p.exp_b
+        ip = np.zeros(K.N_IP, np.int64)
+        ip[K.I_LAW] = K.LAW_CODES[p.update_model]
+        ip[K.I_DRIFT] = K.DRIFT_CODES[p.drift_model]
+        ip[K.I_READ] = K.READ_CODES[p.read_noise_model]
+        ip[K.I_LEVELS] = p.levels
+        return fp, ip
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _rows(self, rows) -> np.ndarray:
+        if rows is None:
+            return np.arange(self.shape[0], dtype=np.int64)
+        r = np.asarray(rows)
+        if r.ndim != 1 or not np.issubdtype(r.dtype, np.integer):
+            raise ConfigError("rows", "must be a 1-D integer index array")
+        r = r.astype(np.int64, copy=False)
+        if r.size and (r.min() < 0 or r.max() >= self.shape[0]):
+            raise ConfigError("rows", f"indices must be in [0, {self.shape[0]})")
+        return np.ascontiguousarray(r)
+
+    def _state(self):
+        return (self._gl, self._gs, self._tw, self._te, self._ev, self._gmin, self._gmax, self._ap, self._bp,
+                self._ad, self._bd, self._su, self._sd, self._nu, self._tau, self._stuck, self._fp, self._ip,
+                self._kw, self._ks, self._knu)
+
+    def _account(self, e_cnt):
+        e, cnt = e_cnt
+        self.energy += float(e)
+        self.pulse_count += int(cnt)
+
+    # -- Contract 2 API -----------------------------------------------------------------------
+    def conductance(self, rows=None) -> np.ndarray:
+        """Noise-free conductance (S) at the current time; ``rows`` selects rows (lazy)."""
+        return self._read(rows, noisy=False)
+
+    def read(self, rows=None) -> np.ndarray:
+        """Conductance (S) with read noise, fresh noise on every call."""
+        return self._read(rows, noisy=True)
+
+    def _read(self, rows, noisy: bool) -> np.ndarray:
+        rc = self._reads
+        if noisy:
+            self._reads += 1
+        args = (self.time, self._gl, self._gs, self._tw, self._te, self._nu, self._tau, self._gmin, self._gmax,
+                self._stuck, self._fp, self._ip, self._kr, rc, noisy)
+        if rows is None:
+            out = np.empty(self._n, np.float64)
+            _kern("read_all", self._n)(out, *args)
+            return out.reshape(self.shape)
+        r = self._rows(rows)
+        out = np.empty((r.size, self.shape[1]), np.float64)
+        _kern("read_rows", out.size)(out, r, self.shape[1], *args)
+        return out
+
+    def pulse(self, n, rows=None) -> None:
+        """Apply ``n`` pulses per device (int array, broadcastable): ``n > 0`` SET, ``n < 0`` RESET.
+
+        With ``rows``, ``n`` broadcasts to ``(len(rows), cols)`` and only those rows are written.
+        """
+        a = _int_array(n, "n")
+        cols = self.shape[1]
+        if rows is None:
+            try:
+                full = np.broadcast_to(a, self.shape)
+            except ValueError:
+                raise ConfigError("n", f"shape {a.shape} does not broadcast to the array shape {self.shape}") from None
+            flat = np.ascontiguousarray(full).reshape(-1)
+            self._account(_kern("pulse_all", self._n)(flat, self.time, *self._state()))
+            return
+        r = self._rows(rows)
+        if np.unique(r).size != r.size:
+            raise ConfigError("rows", "must not repeat a row within one pulse call")
+        try:
+            n2 = np.ascontiguousarray(np.broadcast_to(a, (r.size, cols)))
+        except ValueError:
+            raise ConfigError("n", f"shape {a.shape} does not broadcast to ({r.size}, {cols})") from None
+        self._account(_kern("pulse_rows", n2.size)(r, cols, n2, self.time, *self._state()))
+
+    def pulse_at(self, flat_idx, n) -> None:
+        """Event-driven path: pulse the devices ``flat_idx`` (flat indices, unique) with ``n``."""
+        idx = np.asarray(flat_idx)
+        if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
+            raise ConfigError("flat_idx", "must be a 1-D integer array of flat device indices")
+        idx = np.ascontiguousarray(idx.astype(np.int64, copy=False))
+        if idx.size and (idx.min() < 0 or idx.max() >= self._n):
+            raise ConfigError("flat_idx", f"indices must be in [0, {self._n})")
+        a = _int_array(n, "n")
+        try:
+            nv = np.ascontiguousarray(np.broadcast_to(a, idx.shape))
+        except ValueError:
+            raise ConfigError("n", f"shape {a.shape} does not match flat_idx shape {idx.shape}") from None
+        if idx.size > 1 and not bool(np.all(np.diff(idx) > 0)):  # cheap check for sorted input first
+            if np.unique(idx).size != idx.size:
+                raise ConfigError("flat_idx", "must not repeat a device within one call")
+        self._account(_kern("pulse_sparse", 64 * idx.size)(idx, nv, self.time, *self._state()))
+
+    def advance(self, dt: float) -> None:
+        """Advance the array clock by ``dt`` seconds (free: evolution is evaluated lazily)."""
+        try:
+            dt = float(dt)
+        except (TypeError, ValueError):
+            raise ConfigError("dt", f"must be a number of seconds, not {dt!r}") from None
+        if not math.isfinite(dt) or dt < 0:
+            raise ConfigError("dt", f"must be finite and >= 0 s, not {dt}")
+        self.time += dt
+
+    # -- extended API -------------------------------------------------------------------------
+    def pulses_for(self, g_target, rows=None, n_cap: int | None = None) -> np.ndarray:
+        """Noise-free predicted signed pulse counts bringing each device closest to ``g_target`` (S).
+
+        Inverse of each device's own law with its own device-to-device constants, evaluated on the
+        long-term state at the current time (the volatile part is not targeted).  Stuck devices get 0.
+        """
+        r = self._rows(rows)
+        tgt = np.asarray(g_target, dtype=np.float64)
+        if not np.all(np.isfinite(tgt)):
+            raise ConfigError("g_target", "must be finite")
+        try:
+            tgt = np.ascontiguousarray(np.broadcast_to(tgt, (r.size, self.shape[1])))
+        except ValueError:
+            raise ConfigError("g_target", f"shape {tgt.shape} does not broadcast to ({r.size}, {self.shape[1]})") from None
+        cap = int(n_cap) if n_cap is not None else int(8 * max(self.params.p_max, self.params.p_max_down)) + 8
+        out = np.empty((r.size, self.shape[1]), np.int64)
+        _kern("inverse_rows", out.size)(out, r, self.shape[1], tgt, self.time, self._gl, self._tw, self._nu, self._gmin, self._gmax,
+                       self._ap, self._bp, self._ad, self._bd, self._su, self._sd, self._stuck, self._fp, self._ip,
+                       cap)
+        return out
+
+    def long_term(self, rows=None) -> np.ndarray:
+        """Normalised long-term state in [0, 1] at the current time (drift applied, no volatile part)."""
+        r = self._rows(rows)
+        out = np.empty((r.size, self.shape[1]), np.float64)
+        _kern("long_term_rows", out.size)(out, r, self.shape[1], self.time, self._gl, self._tw, self._nu, self._stuck, self._fp)
+        return out
+
+    @property
+    def bias(self) -> float:
+        """Bias voltage setting the volatile time constant ``st_tau * exp(st_kappa * bias)``."""
+        return self._bias
+
+    @bias.setter
+    def bias(self, v: float) -> None:
+        v = float(v)
+        if not math.isfinite(v):
+            raise ConfigError("bias", f"must be finite, not {v}")
+        # decay so far happened under the old tau: fold it in before switching
+        K.materialize_st(self.time, self._gs, self._te, self._tau, self._fp)
+        self._bias = v
+        self._fp[K.F_TAU_SCALE] = math.exp(self.params.st_kappa * v)
+
+    @property
+    def g_min_dev(self) -> np.ndarray:
+        """Per-device minimum conductance (S), shape ``(rows, cols)``."""
+        return self._gmin.astype(np.float64).reshape(self.shape)
+
+    @property
+    def g_max_dev(self) -> np.ndarray:
+        """Per-device maximum conductance (S), shape ``(rows, cols)``."""
+        return self._gmax.astype(np.float64).reshape(self.shape)
+
+    @property
+    def stuck(self) -> np.ndarray:
+        """int8 fault map: 0 ok, 1 stuck at min, 2 stuck at max, 3 stuck at random."""
+        return self._stuck.reshape(self.shape).copy()
+
+    @property
+    def nu(self) -> np.ndarray:
+        """Per-device drift exponent."""
+        return self._nu.astype(np.float64).reshape(self.shape)
+
+    @property
+    def tau(self) -> np.ndarray:
+        """Per-device volatile time constant at zero bias (s)."""
+        return self._tau.astype(np.float64).reshape(self.shape)
+
+    @property
+    def size(self) -> int:
+        return self._n
+
+    def __repr__(self) -> str:
+        return f"DeviceArray(shape={self.shape}, seed={self.seed}, time={self.time:g}, law={self.params.update_model!r})"

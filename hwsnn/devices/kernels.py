@@ -1,0 +1,732 @@
+"""Numba kernels of the device model (numerics only; the physics is documented in ``params``).
+
+State is structure-of-arrays over the flat device index ``i = row*cols + col``:
+``gl`` (long-term state at its last write, float32), ``gs`` (volatile state at its last event,
+float32), ``tw``/``te`` (time of last write / volatile event, float64), ``ev`` (per-device write
+event counter, int64).  Per-device constants drawn at construction: ``gmin``, ``gmax`` (S),
+``ap``/``ad`` (exponential-law A in pulses, 0 = linear law), ``bp``/``bd`` (normalised B),
+``su``/``sd`` (normalised linear step per pulse), ``nu`` (drift exponent), ``tau`` (volatile time
+constant), ``stuck`` (0 ok, 1 min, 2 max, 3 random).
+
+Time is lazy: drift and volatile decay are closed forms evaluated only when a device is read or
+written.  Random numbers come from :mod:`hwsnn.rng` keyed by (seed, stream, device index,
+per-device event counter), so results do not depend on thread count or call order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from hwsnn.rng import bits64, normal, normal_pair, uniform
+
+# -- indices into the packed float parameter vector ``fp`` ---------------------------------------
+F_C2C_MULT, F_C2C_ADD, F_ST_AMP, F_ST_MAX, F_ST_NOISE, F_CONSOL_RATE, F_CONSOL_THETA = range(7)
+F_DRIFT_T0, F_DRIFT_G_REST, F_DRIFT_ON, F_READ_NOISE, F_READ_NOISE_ADD, F_T_READ = range(7, 13)
+F_VW, F_TPW, F_CLINE, F_TAU_SCALE, F_G_MAX_NOM = range(13, 18)
+F_GAMMA_UP, F_GAMMA_DN, F_EXP_A_UP, F_EXP_A_DN, F_EXP_G_UP, F_EXP_G_DN, F_EXP_A, F_EXP_B = range(18, 26)
+N_FP = 26
+# -- indices into the int parameter vector ``ip`` --------------------------------------------------
+I_LAW, I_DRIFT, I_READ, I_LEVELS = range(4)
+N_IP = 4
+
+LAW_CODES = {"neurosim": 0, "constant": 1, "linear": 2, "softbounds": 3, "exp": 4, "pow": 5}
+DRIFT_CODES = {"power": 0, "pcm": 1}
+READ_CODES = {"normal": 0, "pcm1f": 1}
+
+# fast-math without nnan/ninf: lets LLVM contract and use approximate-function lowering while the
+# isinf/isnan checks stay meaningful
+FM = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+STREAM_WRITE, STREAM_ST, STREAM_READ, STREAM_D2D, STREAM_FAULT, STREAM_NU = 1, 2, 3, 4, 5, 6
+
+
+# ------------------------------------------------------------------------------------------------
+# Ziggurat normal (Marsaglia & Tsang 2000, 256 layers) on the counter-based bits of hwsnn.rng:
+# the common path costs one hash and a table lookup instead of Box-Muller's log/sqrt/cos.
+def _zig_tables(n=256, r=3.6541528853610088, v=0.00492867323399):
+    f = lambda x: math.exp(-0.5 * x * x)  # noqa: E731
+    x = np.zeros(n + 1)
+    x[0] = v / f(r)
+    x[1] = r
+    for i in range(1, n - 1):
+        x[i + 1] = math.sqrt(-2.0 * math.log(v / x[i] + f(x[i])))
+    x[n] = 0.0
+    return x, np.exp(-0.5 * x * x), r
+
+
+ZIG_X, ZIG_F, ZIG_R = _zig_tables()
+_U64_FF = np.uint64(0xFF)
+_U64_8 = np.uint64(8)
+_U64_1 = np.uint64(1)
+_U64_11 = np.uint64(11)
+_SALT = np.uint64(0xA0761D6478BD642F)
+_SALT2 = np.uint64(0xE7037ED1A0B428DB)
+_INV53 = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True, inline="always")
+def znormal(k, index, counter):
+    """Standard normal for (key, index, counter) by the ziggurat method (exact distribution)."""
+    attempt = np.uint64(0)
+    while True:
+        kk = np.uint64(k) + attempt * _SALT
+        b = bits64(kk, index, counter)
+        layer = np.int64(b & _U64_FF)
+        neg = ((b >> _U64_8) & _U64_1) != 0
+        u = (np.float64(b >> _U64_11) + 0.5) * _INV53
+        x = u * ZIG_X[layer]
+        if x < ZIG_X[layer + 1]:
+            return -x if neg else x
+        k2 = kk ^ _SALT2
+        if layer == 0:  # tail beyond r (Marsaglia 1964)
+            j = np.uint64(0)
+            while True:
+                u1 = uniform(k2, index, np.uint64(counter) * np.uint64(2) + j * np.uint64(0x10000000000))
+                u2 = uniform(k2 ^ _SALT, index, np.uint64(counter) * np.uint64(2) + j * np.uint64(0x10000000000))
+                xt = -math.log(u1) / ZIG_R
+                if -2.0 * math.log(u2) > xt * xt:
+                    return -(ZIG_R + xt) if neg else ZIG_R + xt
+                j += np.uint64(1)
+        u2 = uniform(k2, index, counter)
+        if ZIG_F[layer] + u2 * (ZIG_F[layer + 1] - ZIG_F[layer]) < math.exp(-0.5 * x * x):
+            return -x if neg else x
+        attempt += np.uint64(1)
+
+
+# ------------------------------------------------------------------------------------------------
+# NeuroSim label -> A/Pmax (same rule as params.nl_to_a, usable inside kernels)
+@njit(cache=True)
+def _dev_max(a):
+    e = -math.expm1(-1.0 / a)
+    p = -a * math.log(a * e)
+    if p < 0.0:
+        p = 0.0
+    if p > 1.0:
+        p = 1.0
+    return -math.expm1(-p / a) / e - p
+
+
+@njit(cache=True)
+def nl_to_a_nb(nl):
+    """Normalised A/Pmax for NeuroSim label ``nl`` (``inf`` for 0)."""
+    nl = abs(nl)
+    if nl == 0.0:
+        return np.inf
+    target = nl / 10.0
+    if target >= 0.999:
+        return 1e-6
+    lo = math.log(1e-6)
+    hi = math.log(1e6)
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        if _dev_max(math.exp(mid)) > target:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(0.5 * (lo + hi))
+
+
+# ------------------------------------------------------------------------------------------------
+# lazy time evolution
+@njit(cache=True, inline="always")
+def lt_eff(gl, tw, nu, t, fp):
+    """Long-term state after power-law relaxation toward ``g_rest`` since the last write."""
+    if fp[F_DRIFT_ON] != 0.0 and nu > 0.0 and t > tw:
+        rest = fp[F_DRIFT_G_REST]
+        # log(1 + x) rather than log1p: faster in glibc, and the absolute error (~1e-16) it adds
+        # for tiny x is far below float32 state resolution
+        return rest + (gl - rest) * math.exp(-nu * math.log(1.0 + (t - tw) / fp[F_DRIFT_T0]))
+    return np.float64(gl)
+
+
+@njit(cache=True, inline="always")
+def st_eff(gs, te, tau, t, fp):
+    """Volatile state after exponential decay since the last volatile event."""
+    if gs != 0.0 and t > te:
+        return gs * math.exp(-(t - te) / (tau * fp[F_TAU_SCALE]))
+    return np.float64(gs)
+
+
+@njit(cache=True, inline="always")
+def _clip01(x):
+    if x < 0.0:
+        return 0.0
+    if x > 1.0:
+        return 1.0
+    return x
+
+
+@njit(cache=True, inline="always")
+def g_of(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp):
+    """Noise-free conductance (S) of device ``i`` at time ``t``."""
+    lo = np.float64(gmin[i])
+    w = np.float64(gmax[i]) - lo
+    if stuck[i] != 0:
+        return lo + w * gl[i]
+    x = lt_eff(gl[i], tw[i], nu[i], t, fp) + st_eff(gs[i], te[i], tau[i], t, fp)
+    return lo + w * _clip01(x)
+
+
+# ------------------------------------------------------------------------------------------------
+# pulse-response laws (noise-free); l in [0, 1], n signed pulse count
+@njit(cache=True)
+def _clipw(w):
+    if w < -1.0:
+        return -1.0
+    if w > 1.0:
+        return 1.0
+    return w
+
+
+@njit(cache=True)
+def law_step(law, l, n, ap, bp, ad, bd, su, sd, fp):
+    """Long-term state after ``n`` pulses (``n > 0`` SET, ``n < 0`` RESET), noise-free."""
+    if n == 0:
+        return l
+    m = abs(n)
+    if law == 0:  # NeuroSim exponential law, closed form for m pulses
+        if n > 0:
+            if ap > 0.0:
+                x = bp - (bp - l) * math.exp(-m / ap)
+            else:
+                x = l + m * su
+        else:
+            u = 1.0 - l
+            if ad > 0.0:
+                u = bd - (bd - u) * math.exp(-m / ad)
+            else:
+                u = u + m * sd
+            x = 1.0 - u
+        return _clip01(x)
+    # aihwkit laws in the weight coordinate w = 2 l - 1 on [-1, 1]; dw = 2 * step
+    w = 2.0 * l - 1.0
+    dwu = 2.0 * su
+    dwd = 2.0 * sd
+    if law == 1:  # ConstantStep
+        w = w + m * dwu if n > 0 else w - m * dwd
+        return 0.5 * (_clipw(w) + 1.0)
+    if law == 2 or law == 3:  # LinearStep (SoftBounds: gamma = 1), closed form of the recursion
+        gu = 1.0 if law == 3 else fp[F_GAMMA_UP]
+        gd = 1.0 if law == 3 else fp[F_GAMMA_DN]
+        if n > 0:
+            if gu > 0.0:
+                ws = 1.0 / gu
+                w = ws + (w - ws) * (1.0 - dwu * gu) ** m
+            else:
+                w = w + m * dwu
+        else:
+            if gd > 0.0:
+                ws = -1.0 / gd
+                w = ws + (w - ws) * (1.0 - dwd * gd) ** m
+            else:
+                w = w - m * dwd
+        return 0.5 * (_clipw(w) + 1.0)
+    if law == 4:  # ExpStep, per pulse
+        for _ in range(m):
+            z = fp[F_EXP_A] * w + fp[F_EXP_B]  # 2 a w / (b_max - b_min) + b with b_max - b_min = 2
+            # signs as in aihwkit rpu_expstep_device.cpp (devices.md 1.3 has them swapped)
+            if n > 0:
+                y = 1.0 - fp[F_EXP_A_UP] * math.exp(fp[F_EXP_G_UP] * z)
+                if y > 0.0:
+                    w = _clipw(w + y * dwu)
+            else:
+                y = 1.0 - fp[F_EXP_A_DN] * math.exp(-fp[F_EXP_G_DN] * z)
+                if y > 0.0:
+                    w = _clipw(w - y * dwd)
+        return 0.5 * (w + 1.0)
+    # law == 5: PowStep, per pulse; omega = (b_max - w) / (b_max - b_min)
+    for _ in range(m):
+        om = 0.5 * (1.0 - w)
+        if n > 0:
+            w = _clipw(w + dwu * om ** fp[F_GAMMA_UP])
+        else:
+            w = _clipw(w - dwd * (1.0 - om) ** fp[F_GAMMA_DN])
+    return 0.5 * (w + 1.0)
+
+
+@njit(cache=True)
+def law_inverse(law, l, target, ap, bp, ad, bd, su, sd, fp, n_cap):
+    """Signed pulse count whose noise-free result is closest to ``target`` (normalised)."""
+    if target > 1.0:
+        target = 1.0
+    if target < 0.0:
+        target = 0.0
+    if target == l:
+        return 0
+    up = target > l
+    # continuous estimate where a closed-form inverse exists
+    est = -1.0
+    if law == 0:
+        if up:
+            if ap > 0.0:
+                t = min(target, bp - 1e-12)
+                est = ap * math.log((bp - l) / (bp - t))
+            else:
+                est = (target - l) / su
+        else:
+            u0 = 1.0 - l
+            ut = 1.0 - target
+            if ad > 0.0:
+                ut = min(ut, bd - 1e-12)
+                est = ad * math.log((bd - u0) / (bd - ut))
+            else:
+                est = (ut - u0) / sd
+    elif law == 1:
+        est = (target - l) / su if up else (l - target) / sd
+    if est >= 0.0:
+        k = np.int64(min(math.floor(est), n_cap))
+        if k < 0:
+            k = 0
+        best = k
+        bestd = 1e300
+        for c in range(k, min(k + 2, n_cap + 1)):
+            v = law_step(law, l, c if up else -c, ap, bp, ad, bd, su, sd, fp)
+            d = abs(v - target)
+            if d < bestd:
+                bestd = d
+                best = c
+        return best if up else -best
+    # no closed-form inverse: step pulse by pulse until the target is passed or progress stops
+    x = l
+    bestd = abs(x - target)
+    best = 0
+    for c in range(1, n_cap + 1):
+        x2 = law_step(law, x, 1 if up else -1, ap, bp, ad, bd, su, sd, fp)
+        d = abs(x2 - target)
+        if d < bestd:
+            bestd = d
+            best = c
+        if (up and x2 >= target) or ((not up) and x2 <= target) or x2 == x:
+            break
+        x = x2
+    return best if up else -best
+
+
+# ------------------------------------------------------------------------------------------------
+# one write event
+@njit(cache=True, inline="always")
+def _write_one(i, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+               fp, ip, kw, ks, knu):
+    """Apply ``n`` pulses to device ``i`` at time ``t``; return the event's write energy (J)."""
+    if n == 0:
+        return 0.0
+    v2 = fp[F_VW] * fp[F_VW]
+    m = abs(n)
+    lo = np.float64(gmin[i])
+    win = np.float64(gmax[i]) - lo
+    if stuck[i] != 0:  # the pulse still charges the device and the line, but changes nothing
+        return v2 * (lo + win * gl[i]) * fp[F_TPW] * m + v2 * fp[F_CLINE] * m
+    law = ip[I_LAW]
+    l = lt_eff(gl[i], tw[i], nu[i], t, fp)
+    s = st_eff(gs[i], te[i], tau[i], t, fp)
+    g_before = lo + win * _clip01(l + s)
+    c = ev[i]
+    ev[i] = c + 1
+    d = law_step(law, l, n, ap[i], bp[i], ad[i], bd[i], su[i], sd[i], fp) - l
+    cm = fp[F_C2C_MULT]
+    ca = fp[F_C2C_ADD]
+    a_s = fp[F_ST_AMP]
+    st_on = n > 0 and a_s > 0.0
+    need_st = st_on and fp[F_ST_NOISE] != 0.0
+    z1 = 0.0
+    z2 = 0.0
+    if cm != 0.0 or ca != 0.0 or need_st:
+        z1 = znormal(kw, i, c)  # write noise
+        if need_st:
+            z2 = znormal(ks, i, c)  # volatile increment noise
+    if cm != 0.0 or ca != 0.0:
+        # d (1 + cm xi1) + ca sqrt(m) xi2 is Gaussian with variance (cm d)^2 + ca^2 m: one draw
+        d = d + math.sqrt((cm * d) ** 2 + ca * ca * m) * z1
+    l2 = _clip01(l + d)
+    if st_on:
+        smax = fp[F_ST_MAX]
+        # m back-to-back soft-bounded increments: s_max - (s_max - s)(1 - a/s_max)^m
+        q = 1.0 - a_s / smax
+        if m <= 8:
+            qm = q
+            for _ in range(m - 1):
+                qm *= q
+        else:
+            qm = q**m
+        inc = (smax - s) * (1.0 - qm)
+        if need_st:
+            inc *= 1.0 + fp[F_ST_NOISE] * z2
+        s = s + inc
+        if s < 0.0:
+            s = 0.0
+        if s > smax:
+            s = smax
+        rate = fp[F_CONSOL_RATE]
+        if rate > 0.0 and s > fp[F_CONSOL_THETA]:
+            mv = rate * (s - fp[F_CONSOL_THETA])
+            s -= mv
+            l2 = _clip01(l2 + mv)
+    lev = ip[I_LEVELS]
+    if lev >= 2:
+        l2 = np.floor(l2 * (lev - 1) + 0.5) / (lev - 1)
+    gl[i] = l2
+    tw[i] = t
+    gs[i] = s
+    te[i] = t
+    if ip[I_DRIFT] == 1 and fp[F_DRIFT_ON] != 0.0:
+        # aihwkit PCMLikeNoiseModel: nu ~ |N(mu(g_T), sd(g_T))| drawn at programming
+        gt = (gmin[i] + (gmax[i] - gmin[i]) * l2) / fp[F_G_MAX_NOM]
+        if gt < 1e-7:
+            gt = 1e-7
+        lg = math.log(gt)
+        mu = min(max(-0.0155 * lg + 0.0244, 0.049), 0.1)
+        sg = min(max(-0.0125 * lg - 0.0059, 0.008), 0.045)
+        nu[i] = abs(mu + sg * znormal(knu, i, c))
+    g_after = lo + win * _clip01(np.float64(gl[i]) + np.float64(gs[i]))  # stored values: now == t
+    return v2 * 0.5 * (g_before + g_after) * fp[F_TPW] * m + v2 * fp[F_CLINE] * m
+
+
+@njit(cache=True, parallel=True, fastmath=FM)
+def pulse_all(nflat, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, fp, ip, kw, ks, knu):
+    """Pulse every device ``i`` with ``nflat[i]``; returns (energy J, pulses)."""
+    e = 0.0
+    cnt = 0
+    for i in prange(nflat.size):
+        n = nflat[i]
+        if n != 0:
+            e += _write_one(i, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                            fp, ip, kw, ks, knu)
+            cnt += abs(n)
+    return e, cnt
+
+
+@njit(cache=True, parallel=True, fastmath=FM)
+def pulse_rows(rows, cols, n2, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+               fp, ip, kw, ks, knu):
+    """Pulse devices of the given rows; ``n2`` has shape (len(rows), cols)."""
+    e = 0.0
+    cnt = 0
+    for k in prange(rows.size):
+        base = rows[k] * cols
+        ek = 0.0
+        ck = 0
+        for j in range(cols):
+            n = n2[k, j]
+            if n != 0:
+                ek += _write_one(base + j, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau,
+                                 stuck, fp, ip, kw, ks, knu)
+                ck += abs(n)
+        e += ek
+        cnt += ck
+    return e, cnt
+
+
+@njit(cache=True, parallel=True, fastmath=FM)
+def pulse_sparse(idx, nv, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                 fp, ip, kw, ks, knu):
+    """Pulse devices ``idx[k]`` (unique flat indices) with ``nv[k]``."""
+    e = 0.0
+    cnt = 0
+    for k in prange(idx.size):
+        n = nv[k]
+        if n != 0:
+            e += _write_one(idx[k], n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                            fp, ip, kw, ks, knu)
+            cnt += abs(n)
+    return e, cnt
+
+
+# ------------------------------------------------------------------------------------------------
+# reads
+@njit(cache=True, inline="always")
+def _read_one(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
+    g = g_of(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp)
+    if not noisy:
+        return g
+    if ip[I_READ] == 0:
+        sr = fp[F_READ_NOISE]
+        sa = fp[F_READ_NOISE_ADD]
+        if sa == 0.0:
+            if sr == 0.0:
+                return g
+            g = g * (1.0 + sr * znormal(kr, i, rc))
+        else:
+            z1 = znormal(kr, i, rc)
+            z2 = znormal(kr ^ _SALT2, i, rc)
+            g = g * (1.0 + sr * z1) + sa * (np.float64(gmax[i]) - gmin[i]) * z2
+    else:
+        if fp[F_READ_NOISE] == 0.0:
+            return g
+        # aihwkit PCM 1/f: sigma = G Q_s sqrt(ln((t + t_read) / (2 t_read))), t since programming + t0
+        gprog = (gmin[i] + (np.float64(gmax[i]) - gmin[i]) * gl[i]) / fp[F_G_MAX_NOM]
+        if gprog < 1e-3:
+            gprog = 1e-3
+        qs = min(0.0088 / gprog**0.65, 0.2)
+        tt = (t - tw[i]) + fp[F_DRIFT_T0]
+        tr = fp[F_T_READ]
+        arg = math.log((tt + tr) / (2.0 * tr))
+        if arg < 0.0:
+            arg = 0.0
+        g = g + abs(g) * fp[F_READ_NOISE] * qs * math.sqrt(arg) * znormal(kr, i, rc)
+    return g if g > 0.0 else 0.0
+
+
+@njit(cache=True, parallel=True, fastmath=FM)
+def read_all(out, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
+    for i in prange(out.size):
+        out[i] = _read_one(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy)
+
+
+@njit(cache=True, parallel=True, fastmath=FM)
+def read_rows(out, rows, cols, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
+    for k in prange(rows.size):
+        base = rows[k] * cols
+        for j in range(cols):
+            out[k, j] = _read_one(base + j, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy)
+
+
+@njit(cache=True, parallel=True)
+def long_term_rows(out, rows, cols, t, gl, tw, nu, stuck, fp):
+    """Normalised long-term state (drift applied, volatile part excluded)."""
+    for k in prange(rows.size):
+        base = rows[k] * cols
+        for j in range(cols):
+            i = base + j
+            out[k, j] = gl[i] if stuck[i] != 0 else lt_eff(gl[i], tw[i], nu[i], t, fp)
+
+
+@njit(cache=True, parallel=True)
+def inverse_rows(out, rows, cols, target, t, gl, tw, nu, gmin, gmax, ap, bp, ad, bd, su, sd, stuck, fp, ip, n_cap):
+    """Predicted signed pulse counts bringing each device's long-term state to ``target`` (S)."""
+    law = ip[I_LAW]
+    for k in prange(rows.size):
+        base = rows[k] * cols
+        for j in range(cols):
+            i = base + j
+            if stuck[i] != 0:
+                out[k, j] = 0
+                continue
+            l = lt_eff(gl[i], tw[i], nu[i], t, fp)
+            tg = (target[k, j] - gmin[i]) / (np.float64(gmax[i]) - gmin[i])
+            out[k, j] = law_inverse(law, l, tg, ap[i], bp[i], ad[i], bd[i], su[i], sd[i], fp, n_cap)
+
+
+@njit(cache=True)
+def materialize_st(t, gs, te, tau, fp):
+    """Fold the volatile decay up to ``t`` into the stored state (before the bias changes tau)."""
+    for i in range(gs.size):
+        if gs[i] != 0.0:
+            gs[i] = st_eff(gs[i], te[i], tau[i], t, fp)
+        te[i] = t
+
+
+# ------------------------------------------------------------------------------------------------
+# construction: device-to-device constants and faults
+@njit(cache=True, parallel=True)
+def populate(n, g_min, g_max, s_win, s_step, s_nl, s_tau, nl_p, nl_d, p_up, p_dn, st_tau, nu_mean, nu_std,
+             pmin, pmaxp, prand, kd, kf, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, gl):
+    """Draw the per-device constants (aihwkit-style hidden parameters) and the initial state."""
+    a_p0 = nl_to_a_nb(nl_p)
+    a_d0 = nl_to_a_nb(nl_d)
+    for i in prange(n):
+        z0, z1 = normal_pair(kd, i, 0)
+        z2, z3 = normal_pair(kd, i, 1)
+        z4, z5 = normal_pair(kd, i, 2)
+        z6 = normal(kd, i, 6)
+        lo = g_min * math.exp(s_win * z0) if s_win > 0.0 else g_min
+        hi = g_max * math.exp(s_win * z1) if s_win > 0.0 else g_max
+        if hi <= lo * (1.0 + 1e-6) + 1e-30:
+            hi = lo * (1.0 + 1e-6) + 1e-30  # keep a positive window under extreme spreads
+        gmin[i] = lo
+        gmax[i] = hi
+        gain = math.exp(s_step * z2) if s_step > 0.0 else 1.0
+        if s_nl > 0.0:
+            a_p = nl_to_a_nb(max(nl_p + s_nl * z3, 0.0))
+            a_d = nl_to_a_nb(max(nl_d + s_nl * z4, 0.0))
+        else:
+            a_p = a_p0
+            a_d = a_d0
+        su[i] = gain / p_up
+        sd[i] = gain / p_dn
+        if math.isinf(a_p):
+            ap[i] = 0.0
+            bp[i] = 1.0
+        else:
+            ap[i] = a_p * p_up / gain
+            bp[i] = 1.0 / (-math.expm1(-1.0 / a_p))
+        if math.isinf(a_d):
+            ad[i] = 0.0
+            bd[i] = 1.0
+        else:
+            ad[i] = a_d * p_dn / gain
+            bd[i] = 1.0 / (-math.expm1(-1.0 / a_d))
+        tau[i] = st_tau * math.exp(s_tau * z5) if s_tau > 0.0 else st_tau
+        nu[i] = abs(nu_mean + nu_std * z6)
+        u = uniform(kf, i, 0)
+        if u < pmin:
+            stuck[i] = 1
+            gl[i] = 0.0
+        elif u < pmin + pmaxp:
+            stuck[i] = 2
+            gl[i] = 1.0
+        elif u < pmin + pmaxp + prand:
+            stuck[i] = 3
+            gl[i] = uniform(kf, i, 1)
+        else:
+            stuck[i] = 0
+            gl[i] = 0.0
+
+
+SERIAL_BELOW = 16384
+"""Calls touching fewer devices than this run the serial twin of a kernel."""
+
+
+# serial twins: small calls skip the thread-pool launch (dominant below a few thousand devices)
+@njit(cache=True, fastmath=FM)
+def pulse_all_serial(nflat, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, fp, ip, kw, ks, knu):
+    """Pulse every device ``i`` with ``nflat[i]``; returns (energy J, pulses)."""
+    e = 0.0
+    cnt = 0
+    for i in range(nflat.size):
+        n = nflat[i]
+        if n != 0:
+            e += _write_one(i, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                            fp, ip, kw, ks, knu)
+            cnt += abs(n)
+    return e, cnt
+
+
+
+@njit(cache=True, fastmath=FM)
+def pulse_rows_serial(rows, cols, n2, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+               fp, ip, kw, ks, knu):
+    """Pulse devices of the given rows; ``n2`` has shape (len(rows), cols)."""
+    e = 0.0
+    cnt = 0
+    for k in range(rows.size):
+        base = rows[k] * cols
+        ek = 0.0
+        ck = 0
+        for j in range(cols):
+            n = n2[k, j]
+            if n != 0:
+                ek += _write_one(base + j, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau,
+                                 stuck, fp, ip, kw, ks, knu)
+                ck += abs(n)
+        e += ek
+        cnt += ck
+    return e, cnt
+
+
+
+@njit(cache=True, fastmath=FM)
+def pulse_sparse_serial(idx, nv, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                 fp, ip, kw, ks, knu):
+    """Pulse devices ``idx[k]`` (unique flat indices) with ``nv[k]``."""
+    e = 0.0
+    cnt = 0
+    for k in range(idx.size):
+        n = nv[k]
+        if n != 0:
+            e += _write_one(idx[k], n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                            fp, ip, kw, ks, knu)
+            cnt += abs(n)
+    return e, cnt
+
+
+
+@njit(cache=True, fastmath=FM)
+def read_all_serial(out, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
+    for i in range(out.size):
+        out[i] = _read_one(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy)
+
+
+
+@njit(cache=True, fastmath=FM)
+def read_rows_serial(out, rows, cols, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
+    for k in range(rows.size):
+        base = rows[k] * cols
+        for j in range(cols):
+            out[k, j] = _read_one(base + j, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy)
+
+
+
+@njit(cache=True)
+def long_term_rows_serial(out, rows, cols, t, gl, tw, nu, stuck, fp):
+    """Normalised long-term state (drift applied, volatile part excluded)."""
+    for k in range(rows.size):
+        base = rows[k] * cols
+        for j in range(cols):
+            i = base + j
+            out[k, j] = gl[i] if stuck[i] != 0 else lt_eff(gl[i], tw[i], nu[i], t, fp)
+
+
+
+@njit(cache=True)
+def inverse_rows_serial(out, rows, cols, target, t, gl, tw, nu, gmin, gmax, ap, bp, ad, bd, su, sd, stuck, fp, ip, n_cap):
+    """Predicted signed pulse counts bringing each device's long-term state to ``target`` (S)."""
+    law = ip[I_LAW]
+    for k in range(rows.size):
+        base = rows[k] * cols
+        for j in range(cols):
+            i = base + j
+            if stuck[i] != 0:
+                out[k, j] = 0
+                continue
+            l = lt_eff(gl[i], tw[i], nu[i], t, fp)
+            tg = (target[k, j] - gmin[i]) / (np.float64(gmax[i]) - gmin[i])
+            out[k, j] = law_inverse(law, l, tg, ap[i], bp[i], ad[i], bd[i], su[i], sd[i], fp, n_cap)
+
+
+@njit(cache=True)
+def populate_serial(n, g_min, g_max, s_win, s_step, s_nl, s_tau, nl_p, nl_d, p_up, p_dn, st_tau, nu_mean, nu_std,
+             pmin, pmaxp, prand, kd, kf, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, gl):
+    """Draw the per-device constants (aihwkit-style hidden parameters) and the initial state."""
+    a_p0 = nl_to_a_nb(nl_p)
+    a_d0 = nl_to_a_nb(nl_d)
+    for i in range(n):
+        z0, z1 = normal_pair(kd, i, 0)
+        z2, z3 = normal_pair(kd, i, 1)
+        z4, z5 = normal_pair(kd, i, 2)
+        z6 = normal(kd, i, 6)
+        lo = g_min * math.exp(s_win * z0) if s_win > 0.0 else g_min
+        hi = g_max * math.exp(s_win * z1) if s_win > 0.0 else g_max
+        if hi <= lo * (1.0 + 1e-6) + 1e-30:
+            hi = lo * (1.0 + 1e-6) + 1e-30  # keep a positive window under extreme spreads
+        gmin[i] = lo
+        gmax[i] = hi
+        gain = math.exp(s_step * z2) if s_step > 0.0 else 1.0
+        if s_nl > 0.0:
+            a_p = nl_to_a_nb(max(nl_p + s_nl * z3, 0.0))
+            a_d = nl_to_a_nb(max(nl_d + s_nl * z4, 0.0))
+        else:
+            a_p = a_p0
+            a_d = a_d0
+        su[i] = gain / p_up
+        sd[i] = gain / p_dn
+        if math.isinf(a_p):
+            ap[i] = 0.0
+            bp[i] = 1.0
+        else:
+            ap[i] = a_p * p_up / gain
+            bp[i] = 1.0 / (-math.expm1(-1.0 / a_p))
+        if math.isinf(a_d):
+            ad[i] = 0.0
+            bd[i] = 1.0
+        else:
+            ad[i] = a_d * p_dn / gain
+            bd[i] = 1.0 / (-math.expm1(-1.0 / a_d))
+        tau[i] = st_tau * math.exp(s_tau * z5) if s_tau > 0.0 else st_tau
+        nu[i] = abs(nu_mean + nu_std * z6)
+        u = uniform(kf, i, 0)
+        if u < pmin:
+            stuck[i] = 1
+            gl[i] = 0.0
+        elif u < pmin + pmaxp:
+            stuck[i] = 2
+            gl[i] = 1.0
+        elif u < pmin + pmaxp + prand:
+            stuck[i] = 3
+            gl[i] = uniform(kf, i, 1)
+        else:
+            stuck[i] = 0
+            gl[i] = 0.0
+

@@ -1,0 +1,115 @@
+"""Input encoders: Poisson rate, latency (time to first spike) and explicit spike rasters.
+
+Every encoder returns a raster: a ``uint8`` array of shape ``(T, n)`` (1 = spike at that step).
+
+The Poisson encoder draws from the counter-based generator of :mod:`hwsnn.rng`: the spike of
+input ``i`` at step ``t`` is ``uniform(key(seed, stream), i, counter0 + t) < rate * dt``, a pure
+function of its coordinates.  The same seed therefore gives the same raster regardless of
+threads or chunking, and encoding steps ``[t0, t1)`` separately reproduces the same rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from hwsnn.errors import ConfigError
+from hwsnn.rng import key, uniform
+
+__all__ = ["poisson_raster", "latency_raster", "as_raster", "POISSON_STREAM"]
+
+POISSON_STREAM = 0x5053
+"""Default RNG stream of the Poisson encoder (distinct from device-noise streams)."""
+
+
+@njit(cache=True)
+def _poisson(p, n_steps, k, counter0, out):
+    n = p.shape[1]
+    per_step = p.shape[0] != 1
+    for t in range(n_steps):
+        row = t if per_step else 0
+        for i in range(n):
+            pr = p[row, i]
+            if pr > 0.0 and uniform(k, i, counter0 + t) < pr:
+                out[t, i] = 1
+
+
+def poisson_raster(rates, n_steps: int, dt: float = 1e-3, seed: int = 0, *, stream: int = POISSON_STREAM,
+                   counter0: int = 0) -> np.ndarray:
+    """Bernoulli-per-step approximation of independent Poisson spike trains.
+
+    Parameters
+    ----------
+    rates : array_like
+        Rates in Hz, shape ``(n,)`` (constant) or ``(n_steps, n)`` (time-varying).
+    n_steps : int
+        Number of steps ``T``.
+    dt : float
+        Step in seconds; the spike probability per step is ``rate * dt`` and must be <= 1.
+    seed, stream : int
+        Random key; ``counter0`` offsets the step counter (to continue a raster).
+
+    Returns
+    -------
+    ndarray of uint8, shape ``(T, n)``
+    """
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+        raise ConfigError("n_steps", f"must be a non-negative integer, not {n_steps!r}")
+    if not dt > 0:
+        raise ConfigError("dt", f"must be > 0, not {dt}")
+    r = np.asarray(rates, dtype=np.float64)
+    if r.ndim == 1:
+        r = r[None, :]
+    elif r.ndim != 2 or r.shape[0] != n_steps:
+        raise ConfigError("rates", f"must have shape (n,) or (n_steps={n_steps}, n), not {np.shape(rates)}")
+    if not np.all(np.isfinite(r)) or np.any(r < 0):
+        raise ConfigError("rates", "must be finite and >= 0 Hz")
+    p = np.ascontiguousarray(r * dt)
+    if p.size and p.max() > 1.0:
+        raise ConfigError("rates", f"rate * dt = {p.max():.3g} > 1: the step is too long for this rate")
+    out = np.zeros((n_steps, r.shape[1]), dtype=np.uint8)
+    _poisson(p, int(n_steps), key(int(seed), int(stream)), np.int64(counter0), out)
+    return out
+
+
+def latency_raster(values, n_steps: int, *, t_max: int | None = None, threshold: float = 0.0) -> np.ndarray:
+    """Time-to-first-spike code: one spike per input, earlier for larger values.
+
+    ``values`` in ``[0, 1]`` (shape ``(n,)``); input ``i`` spikes once at step
+    ``round((1 - values[i]) * t_max)`` (``t_max`` defaults to ``n_steps - 1``); inputs with
+    ``values[i] <= threshold`` stay silent.
+    """
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+        raise ConfigError("n_steps", f"must be a positive integer, not {n_steps!r}")
+    t_max = n_steps - 1 if t_max is None else t_max
+    if isinstance(t_max, bool) or not isinstance(t_max, (int, np.integer)) or not 0 <= t_max < n_steps:
+        raise ConfigError("t_max", f"must be an integer in 0..n_steps-1={n_steps - 1}, not {t_max!r}")
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ConfigError("values", f"must be one-dimensional, not shape {v.shape}")
+    if not np.all(np.isfinite(v)) or np.any(v < 0) or np.any(v > 1):
+        raise ConfigError("values", "must lie in [0, 1]")
+    out = np.zeros((n_steps, v.shape[0]), dtype=np.uint8)
+    on = v > threshold
+    t = np.rint((1.0 - v) * t_max).astype(np.int64)
+    out[t[on], np.flatnonzero(on)] = 1
+    return out
+
+
+def as_raster(spikes, n: int | None = None, field: str = "raster") -> np.ndarray:
+    """Validate an explicit raster (``(T, n)`` of 0/1 or bool) and return it as ``uint8``.
+
+    ``n`` checks the number of columns; ``field`` names the config field in errors.
+    """
+    a = np.asarray(spikes)
+    if a.ndim != 2:
+        raise ConfigError(field, f"must be a 2-D (steps, neurons) array, not shape {a.shape}")
+    if n is not None and a.shape[1] != n:
+        raise ConfigError(field, f"has {a.shape[1]} columns but the population has {n} neurons")
+    if a.dtype == bool:
+        return a.astype(np.uint8)
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise ConfigError(field, f"must hold 0/1 values, not dtype {a.dtype}")
+    if a.size and not np.all((a == 0) | (a == 1)):
+        raise ConfigError(field, "must hold only 0 and 1")
+    return np.ascontiguousarray(a.astype(np.uint8))
