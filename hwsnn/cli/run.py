@@ -21,7 +21,9 @@ def register(sub) -> None:
         help="train a spiking WTA network on a simulated memristor crossbar (embedded default config)",
         description=__doc__.split("\n\n")[0],
     )
-    p.add_argument("config", nargs="?", metavar="CONFIG.toml", help="run configuration (default: embedded)")
+    p.add_argument("config", nargs="?", metavar="CONFIG.toml",
+                   help="run configuration file, or the name of a shipped one (default, mnist100, mnist400); "
+                        "default: the embedded default")
     add_output_args(p)
     p.add_argument("--seed", type=int, action="append", metavar="N",
                    help="seed (repeat for several; overrides run.seeds)")
@@ -36,6 +38,18 @@ def register(sub) -> None:
     p.set_defaults(func=_run)
 
 
+def _shipped(name: str):
+    """A config shipped with hwsnn (``hwsnn/configs/<name>.toml``) when ``name`` is not a file."""
+    from importlib import resources
+    from pathlib import Path
+
+    if Path(name).exists() or "/" in name or "\\" in name:
+        return None
+    stem = name[:-5] if name.endswith(".toml") else name
+    res = resources.files("hwsnn").joinpath("configs", f"{stem}.toml")
+    return res if res.is_file() else None
+
+
 def _run(args) -> int:
     from hwsnn.tasks.run import default_config_text, load_run_config, run_experiment
 
@@ -44,7 +58,7 @@ def _run(args) -> int:
         return 0
     path = None
     if args.config:
-        path = require_file(args.config, "config")
+        path = _shipped(args.config) or require_file(args.config, "config")
     ov = {}
     if args.seed:
         ov["run.seeds"] = list(args.seed)

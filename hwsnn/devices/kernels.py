@@ -18,7 +18,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from hwsnn.rng import bits64, normal, normal_pair, uniform
 
@@ -42,6 +44,83 @@ FM = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 STREAM_WRITE, STREAM_ST, STREAM_READ, STREAM_D2D, STREAM_FAULT, STREAM_NU = 1, 2, 3, 4, 5, 6
 
+
+# ------------------------------------------------------------------------------------------------
+# branch-free exp/log (Cody-Waite reduction + polynomial, ~1e-14 relative): unlike libm calls they
+# inline into loops that LLVM can vectorise (pip llvmlite has no SVML)
+@intrinsic
+def _f64_bits(typingctx, x):
+    sig = types.int64(types.float64)
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return sig, codegen
+
+@intrinsic
+def _bits_f64(typingctx, x):
+    sig = types.float64(types.int64)
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return sig, codegen
+
+@intrinsic
+def _vsqrt(typingctx, x):
+    """``llvm.sqrt`` (vectorisable; Numba's ``math.sqrt`` lowers to an opaque libm call)."""
+    sig = types.float64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.sqrt", [ir.DoubleType()])
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SQRT2 = 1.4142135623730951
+
+@njit(cache=True, inline="always", fastmath=FM)
+def fexp(x):
+    x = x if x > -708.0 else -708.0  # (builtin min/max lower to calls: not vectorisable)
+    x = x if x < 709.0 else 709.0
+    kf = math.floor(x * _LOG2E + 0.5)
+    r = (x - kf * _LN2_HI) - kf * _LN2_LO
+    p = 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return p * _bits_f64((np.int64(kf) + np.int64(1023)) << np.int64(52))
+
+@njit(cache=True, inline="always", fastmath=FM)
+def flog(x):
+    b = _f64_bits(x)
+    e = (b >> np.int64(52)) - np.int64(1023)
+    m = _bits_f64((b & np.int64(0x000FFFFFFFFFFFFF)) | np.int64(0x3FF0000000000000))
+    big = m > _SQRT2
+    m = 0.5 * m if big else m
+    ef = np.float64(e + (np.int64(1) if big else np.int64(0)))
+    f = m - 1.0
+    s = f / (2.0 + f)
+    s2 = s * s
+    q = 1.0 / 19.0
+    q = q * s2 + 1.0 / 17.0
+    q = q * s2 + 1.0 / 15.0
+    q = q * s2 + 1.0 / 13.0
+    q = q * s2 + 1.0 / 11.0
+    q = q * s2 + 1.0 / 9.0
+    q = q * s2 + 1.0 / 7.0
+    q = q * s2 + 1.0 / 5.0
+    q = q * s2 + 1.0 / 3.0
+    lf = 2.0 * s + 2.0 * s * s2 * q
+    return ef * _LN2_HI + (ef * _LN2_LO + lf)
 
 # ------------------------------------------------------------------------------------------------
 # Ziggurat normal (Marsaglia & Tsang 2000, 256 layers) on the counter-based bits of hwsnn.rng:
@@ -136,9 +215,9 @@ def lt_eff(gl, tw, nu, t, fp):
     """Long-term state after power-law relaxation toward ``g_rest`` since the last write."""
     if fp[F_DRIFT_ON] != 0.0 and nu > 0.0 and t > tw:
         rest = fp[F_DRIFT_G_REST]
-        # log(1 + x) rather than log1p: faster in glibc, and the absolute error (~1e-16) it adds
-        # for tiny x is far below float32 state resolution
-        return rest + (gl - rest) * math.exp(-nu * math.log(1.0 + (t - tw) / fp[F_DRIFT_T0]))
+        # log(1 + x) rather than log1p: the absolute error (~1e-16) it adds for tiny x is far below
+        # float32 state resolution; fexp/flog: the same arithmetic as the vectorised block kernels
+        return rest + (gl - rest) * fexp(-nu * flog(1.0 + (t - tw) / fp[F_DRIFT_T0]))
     return np.float64(gl)
 
 
@@ -146,7 +225,7 @@ def lt_eff(gl, tw, nu, t, fp):
 def st_eff(gs, te, tau, t, fp):
     """Volatile state after exponential decay since the last volatile event."""
     if gs != 0.0 and t > te:
-        return gs * math.exp(-(t - te) / (tau * fp[F_TAU_SCALE]))
+        return gs * fexp(-(t - te) / (tau * fp[F_TAU_SCALE]))
     return np.float64(gs)
 
 
@@ -729,4 +808,337 @@ def populate_serial(n, g_min, g_max, s_win, s_step, s_nl, s_tau, nl_p, nl_d, p_u
         else:
             stuck[i] = 0
             gl[i] = 0.0
+
+
+
+# ================================================================================================
+# Block kernels (fast path: ``neurosim`` law, ``power`` drift, ``normal`` read noise).
+#
+# Each block of ``BLK`` devices runs in two passes whose loops LLVM vectorises: (A) the normal
+# draws (ziggurat fast path on the counter-based bits; the ~1 % rejected draws are redone by the
+# scalar ``znormal`` in a fix-up loop, so every value equals ``znormal``'s), then (B) the branch-free
+# physics (selects instead of branches, ``fexp``/``flog`` instead of libm calls).  The per-device
+# arithmetic is one inline function shared by the dense, row and sparse kernels, so the same
+# events give bit-identical devices whichever kernel (and however many threads) ran them.
+BLK = 1024
+
+
+@njit(cache=True, inline="always")
+def _zfast(k, index, counter):
+    """Ziggurat first attempt: the normal, or NaN where ``znormal`` would go on (rejection)."""
+    b = bits64(k, index, counter)
+    layer = np.int64(b & _U64_FF)
+    neg = ((b >> _U64_8) & _U64_1) != 0
+    u = (np.float64(np.int64(b >> _U64_11)) + 0.5) * _INV53
+    x = u * ZIG_X[layer]
+    z = -x if neg else x
+    return z if x < ZIG_X[layer + 1] else np.nan
+
+
+@njit(cache=True, inline="always", fastmath=FM)
+def _wphys(n, c, t, gl0, gs0, tw0, te0, nu0, tau0, lo, hi, ap, bp, ad, bd, su, sd, stk, z1, z2, cst, lev, logq):
+    """One write event, branch-free: (gl, gs, tw, te, ev) to store and the event's energy (J)."""
+    m = np.float64(abs(n))
+    win = hi - lo
+    t0, rest, drift_on, tsc, cm, ca, smax, stn, rate, theta, st_amp_on, v2, tpw, cline = cst
+    # lazy evolution since the last events (same expressions as lt_eff / st_eff)
+    fac = fexp(-nu0 * flog(1.0 + (t - tw0) / t0))
+    l = rest + (gl0 - rest) * fac if (drift_on and nu0 > 0.0 and t > tw0) else gl0
+    dec = fexp(-(t - te0) / (tau0 * tsc))
+    s = gs0 * dec if (gs0 != 0.0 and t > te0) else gs0
+    g_before = lo + win * _clip01(l + s)
+    # closed-form NeuroSim law for m pulses (SET: own A, B; RESET: mirror image)
+    up = n > 0
+    a = ap if up else ad
+    bb = bp if up else bd
+    step = su if up else sd
+    u0 = l if up else 1.0 - l
+    ee = fexp(-m / (a if a > 0.0 else 1.0))
+    u1 = bb - (bb - u0) * ee if a > 0.0 else u0 + m * step
+    x = u1 if up else 1.0 - u1
+    d = _clip01(x) - l
+    d = d + _vsqrt((cm * d) * (cm * d) + ca * ca * m) * z1
+    l2 = _clip01(l + d)
+    # volatile part (SET only): m soft-bounded increments, noise, consolidation above theta
+    inc = (smax - s) * (1.0 - fexp(m * logq))
+    inc = inc * (1.0 + stn * z2)
+    s2 = s + inc
+    s2 = s2 if s2 > 0.0 else 0.0
+    s2 = s2 if s2 < smax else smax
+    mv = rate * (s2 - theta) if (rate > 0.0 and s2 > theta) else 0.0
+    st_on = up and st_amp_on
+    l2 = _clip01(l2 + mv) if st_on else l2
+    s_new = s2 - mv if st_on else s
+    if lev >= 2:
+        l2 = math.floor(l2 * (lev - 1) + 0.5) / (lev - 1)
+    gln = np.float32(l2)
+    gsn = np.float32(s_new)
+    g_after = lo + win * _clip01(np.float64(gln) + np.float64(gsn))
+    e_line = v2 * cline * m
+    e = v2 * 0.5 * (g_before + g_after) * tpw * m + e_line
+    e_stuck = v2 * (lo + win * gl0) * tpw * m + e_line
+    act = n != 0 and stk == 0
+    e = e if stk == 0 else e_stuck
+    return (gln if act else np.float32(gl0), gsn if act else np.float32(gs0), t if act else tw0,
+            t if act else te0, c + 1 if act else c, e if n != 0 else 0.0)
+
+
+@njit(cache=True, inline="always", fastmath=FM)
+def _wblock(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+            fp, ip, kw, ks, z1b, z2b, zo):
+    """Write ``nb`` events: device ``idx[k0 + j]`` (or ``i0 + j`` when ``idx`` is empty) gets ``nsrc[k0 + j]``;
+    ``z1b[zo:zo + nb]``, ``z2b[...]`` are scratch for the normals."""
+    # (every loop has its own variable names: a name shared between loops becomes a value carried
+    # out of the loop, which stops LLVM from vectorising it)
+    dense = idx.size == 0
+    cm = fp[F_C2C_MULT]
+    ca = fp[F_C2C_ADD]
+    need_st = fp[F_ST_AMP] > 0.0 and fp[F_ST_NOISE] != 0.0
+    q = 1.0 - fp[F_ST_AMP] / fp[F_ST_MAX] if fp[F_ST_MAX] > 0.0 else 1.0
+    logq = math.log(q) if q > 0.0 else -np.inf
+    lev = ip[I_LEVELS]
+    draw1 = cm != 0.0 or ca != 0.0 or need_st
+    cst = (fp[F_DRIFT_T0], fp[F_DRIFT_G_REST], fp[F_DRIFT_ON] != 0.0, fp[F_TAU_SCALE], cm, ca, fp[F_ST_MAX],
+           fp[F_ST_NOISE], fp[F_CONSOL_RATE], fp[F_CONSOL_THETA], fp[F_ST_AMP] > 0.0, fp[F_VW] * fp[F_VW], fp[F_TPW],
+           fp[F_CLINE])
+    # pass A: normals (vectorised ziggurat fast path, scalar fix-up of the rejected ones)
+    if draw1:
+        if dense:
+            for ja in range(nb):
+                z1b[zo + ja] = _zfast(kw, i0 + ja, ev[i0 + ja])
+        else:
+            for jb in range(nb):
+                z1b[zo + jb] = _zfast(kw, idx[k0 + jb], ev[idx[k0 + jb]])
+        for jc in range(nb):
+            if z1b[zo + jc] != z1b[zo + jc]:
+                ic = i0 + jc if dense else idx[k0 + jc]
+                z1b[zo + jc] = znormal(kw, ic, ev[ic])
+    else:
+        z1b[zo:zo + nb] = 0.0
+    if need_st:
+        if dense:
+            for jd in range(nb):
+                z2b[zo + jd] = _zfast(ks, i0 + jd, ev[i0 + jd]) if nsrc[k0 + jd] > 0 else 0.0
+        else:
+            for je in range(nb):
+                z2b[zo + je] = _zfast(ks, idx[k0 + je], ev[idx[k0 + je]]) if nsrc[k0 + je] > 0 else 0.0
+        for jf in range(nb):
+            if z2b[zo + jf] != z2b[zo + jf]:
+                i_f = i0 + jf if dense else idx[k0 + jf]
+                z2b[zo + jf] = znormal(ks, i_f, ev[i_f])
+    else:
+        z2b[zo:zo + nb] = 0.0
+    # pass B: physics (scalars only in the loop: an array handed to an inlined function costs
+    # a reference-count call per iteration, which blocks vectorisation)
+    e = 0.0
+    cnt = 0
+    if dense:
+        for jg in range(nb):
+            ig = i0 + jg
+            ng = nsrc[k0 + jg]
+            rg = _wphys(ng, ev[ig], t, np.float64(gl[ig]), np.float64(gs[ig]), tw[ig], te[ig],
+                        np.float64(nu[ig]), np.float64(tau[ig]), np.float64(gmin[ig]), np.float64(gmax[ig]),
+                        np.float64(ap[ig]), np.float64(bp[ig]), np.float64(ad[ig]), np.float64(bd[ig]),
+                        np.float64(su[ig]), np.float64(sd[ig]), stuck[ig], z1b[zo + jg], z2b[zo + jg], cst, lev, logq)
+            gl[ig] = rg[0]
+            gs[ig] = rg[1]
+            tw[ig] = rg[2]
+            te[ig] = rg[3]
+            ev[ig] = rg[4]
+            e += rg[5]
+            cnt += abs(ng)
+    else:
+        for jh in range(nb):
+            ih = idx[k0 + jh]
+            nh = nsrc[k0 + jh]
+            rh = _wphys(nh, ev[ih], t, np.float64(gl[ih]), np.float64(gs[ih]), tw[ih], te[ih],
+                        np.float64(nu[ih]), np.float64(tau[ih]), np.float64(gmin[ih]), np.float64(gmax[ih]),
+                        np.float64(ap[ih]), np.float64(bp[ih]), np.float64(ad[ih]), np.float64(bd[ih]),
+                        np.float64(su[ih]), np.float64(sd[ih]), stuck[ih], z1b[zo + jh], z2b[zo + jh], cst, lev, logq)
+            gl[ih] = rh[0]
+            gs[ih] = rh[1]
+            tw[ih] = rh[2]
+            te[ih] = rh[3]
+            ev[ih] = rh[4]
+            e += rh[5]
+            cnt += abs(nh)
+    return e, cnt
+
+
+_NOIDX = np.zeros(0, np.int64)
+
+
+@njit(cache=True, inline="always")
+def _dense_chunk(nflat, k0, i0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                 fp, ip, kw, ks, z1b, z2b):
+    """Devices ``i0 + j`` get ``nflat[k0 + j]``, j < nb: vectorised over the chunk, or over its
+    non-zero entries only when fewer than a quarter are non-zero."""
+    nz = 0
+    for j in range(nb):
+        nz += nflat[k0 + j] != 0
+    if nz == 0:
+        return 0.0, 0
+    if 4 * nz >= nb:
+        return _wblock(_NOIDX, i0, nflat, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su,
+                       sd, nu, tau, stuck, fp, ip, kw, ks, z1b, z2b, k0)
+    li = np.empty(nz, np.int64)
+    ln = np.empty(nz, np.int64)
+    k = 0
+    for j in range(nb):
+        v = nflat[k0 + j]
+        if v != 0:
+            li[k] = i0 + j
+            ln[k] = v
+            k += 1
+    return _wblock(li, 0, ln, 0, nz, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                   fp, ip, kw, ks, z1b, z2b, k0)
+
+
+def _pulse_seg_py(nflat, offs, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                  fp, ip, kw, ks, knu, z1b, z2b):
+    """Pulse device ``offs[s] + j`` with ``nflat[s * seg + j]``, ``seg = nflat.size // offs.size``
+    (``offs = [0]``: the whole array; one entry per row for row writes).  Returns (energy J, pulses)."""
+    seg = nflat.size // offs.size
+    per = (seg + BLK - 1) // BLK
+    nch = offs.size * per
+    es = np.zeros(nch)
+    cs = np.zeros(nch, np.int64)
+    for c in prange(nch):
+        s = c // per
+        j0 = (c - s * per) * BLK
+        e, k = _dense_chunk(nflat, s * seg + j0, offs[s] + j0, min(BLK, seg - j0), t, gl, gs, tw, te, ev, gmin,
+                            gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, fp, ip, kw, ks, z1b, z2b)
+        es[c] = e
+        cs[c] = k
+    return es.sum(), cs.sum()
+
+
+def _pulse_list_py(idx, nv, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                   fp, ip, kw, ks, knu, z1b, z2b):
+    """Pulse devices ``idx[k]`` (unique flat indices) with ``nv[k]``.  Returns (energy J, pulses)."""
+    nch = (idx.size + BLK - 1) // BLK
+    es = np.zeros(nch)
+    cs = np.zeros(nch, np.int64)
+    for c in prange(nch):
+        k0 = c * BLK
+        nb = min(BLK, idx.size - k0)
+        e, k = _wblock(idx, 0, nv, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau,
+                       stuck, fp, ip, kw, ks, z1b, z2b, k0)
+        es[c] = e
+        cs[c] = k
+    return es.sum(), cs.sum()
+
+
+@njit(cache=True, inline="always", fastmath=FM)
+def _rblock(out, o0, i0, nb, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy, z1b, z2b):
+    """Conductance of devices ``i0 + j`` into ``out[o0 + j]``, j < nb (read noise when ``noisy``)."""
+    sr = fp[F_READ_NOISE]
+    sa = fp[F_READ_NOISE_ADD]
+    noisy = noisy and (sr != 0.0 or sa != 0.0)
+    if noisy:
+        for ja in range(nb):
+            z1b[o0 + ja] = _zfast(kr, i0 + ja, rc)
+        for jb in range(nb):
+            if z1b[o0 + jb] != z1b[o0 + jb]:
+                z1b[o0 + jb] = znormal(kr, i0 + jb, rc)
+        if sa != 0.0:
+            for jc in range(nb):
+                z2b[o0 + jc] = _zfast(kr ^ _SALT2, i0 + jc, rc)
+            for jd in range(nb):
+                if z2b[o0 + jd] != z2b[o0 + jd]:
+                    z2b[o0 + jd] = znormal(kr ^ _SALT2, i0 + jd, rc)
+        else:
+            z2b[o0:o0 + nb] = 0.0
+    t0 = fp[F_DRIFT_T0]
+    rest = fp[F_DRIFT_G_REST]
+    drift_on = fp[F_DRIFT_ON] != 0.0
+    tsc = fp[F_TAU_SCALE]
+    for jg in range(nb):
+        ig = i0 + jg
+        lo = np.float64(gmin[ig])
+        w = np.float64(gmax[ig]) - lo
+        gl0 = np.float64(gl[ig])
+        gs0 = np.float64(gs[ig])
+        nu0 = np.float64(nu[ig])
+        tw0 = tw[ig]
+        te0 = te[ig]
+        fac = fexp(-nu0 * flog(1.0 + (t - tw0) / t0))
+        l = rest + (gl0 - rest) * fac if (drift_on and nu0 > 0.0 and t > tw0) else gl0
+        dec = fexp(-(t - te0) / (np.float64(tau[ig]) * tsc))
+        s = gs0 * dec if (gs0 != 0.0 and t > te0) else gs0
+        g = lo + w * (_clip01(l + s) if stuck[ig] == 0 else gl0)
+        if noisy:
+            g = g * (1.0 + sr * z1b[o0 + jg]) + sa * w * z2b[o0 + jg]
+            g = g if g > 0.0 else 0.0
+        out[o0 + jg] = g
+
+
+def _read_seg_py(out, offs, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy, z1b, z2b):
+    """``out[s * seg + j]`` = conductance of device ``offs[s] + j``, ``seg = out.size // offs.size``."""
+    seg = out.size // offs.size
+    per = (seg + BLK - 1) // BLK
+    for c in prange(offs.size * per):
+        s = c // per
+        j0 = (c - s * per) * BLK
+        nb = min(BLK, seg - j0)
+        _rblock(out, s * seg + j0, offs[s] + j0, nb, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc,
+                noisy, z1b, z2b)
+
+
+# -- noalias compilation ---------------------------------------------------------------------
+# LLVM only vectorises pass B if it knows the ~20 state arrays do not overlap (runtime overlap
+# checks are capped at 8 comparisons).  Numba has a ``noalias`` compiler flag (its parfor gufuncs
+# use it) but no decorator option for it: this dispatcher sets it.  The block kernels are only
+# called with distinct arrays, so the promise holds.
+from numba.core import cpu as _nb_cpu  # noqa: E402
+from numba.core import registry as _nb_registry  # noqa: E402
+
+
+class _NoAliasOptions(_nb_cpu.CPUTargetOptions):
+    def finalize(self, flags, options):
+        super().finalize(flags, options)
+        flags.noalias = True
+
+
+class _NoAliasTarget(_nb_registry.CPUTarget):
+    options = _NoAliasOptions
+
+    @property
+    def target_context(self):
+        return _nb_registry.cpu_target.target_context
+
+    @property
+    def typing_context(self):
+        return _nb_registry.cpu_target.typing_context
+
+
+class _NoAliasDispatcher(_nb_registry.CPUDispatcher):
+    targetdescr = _NoAliasTarget("cpu")
+
+
+def _njit_noalias(f, name, parallel):
+    g = _twin(f, name)
+    d = _NoAliasDispatcher(py_func=g, locals={},
+                           targetoptions={"nopython": True, "boundscheck": None, "parallel": parallel, "fastmath": FM})
+    d.enable_caching()
+    return d
+
+
+def _twin(f, name):
+    """A copy of ``f`` under another name (own dispatcher and own on-disk cache entry)."""
+    import types as _pytypes
+
+    g = _pytypes.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+    g.__qualname__ = name
+    g.__doc__ = f.__doc__
+    return g
+
+
+# parallel kernels and their serial twins (prange runs as range without parallel=True)
+pulse_seg_fast = _njit_noalias(_pulse_seg_py, "pulse_seg_fast", True)
+pulse_list_fast = _njit_noalias(_pulse_list_py, "pulse_list_fast", True)
+read_seg_fast = _njit_noalias(_read_seg_py, "read_seg_fast", True)
+pulse_seg_fast_serial = _njit_noalias(_pulse_seg_py, "pulse_seg_fast_serial", False)
+pulse_list_fast_serial = _njit_noalias(_pulse_list_py, "pulse_list_fast_serial", False)
+read_seg_fast_serial = _njit_noalias(_read_seg_py, "read_seg_fast_serial", False)
 

@@ -284,11 +284,15 @@ def present_kernel(
     t = 0
     while t < n_total:
         # ---- 1. decay
+        # (conductances below 1e-30 are flushed to 0: no denormal arithmetic, no effect on v)
         for j in range(n_exc):
-            ge[j] *= dge
-            gi[j] *= dgi
+            x = ge[j] * dge
+            ge[j] = x if x > 1e-30 else 0.0
+            x = gi[j] * dgi
+            gi[j] = x if x > 1e-30 else 0.0
         for k in range(n_inh):
-            gei[k] *= dge_i
+            x = gei[k] * dge_i
+            gei[k] = x if x > 1e-30 else 0.0
         # ---- 2. integrate: input events of this step
         if t < n_on:
             e0 = ev_ptr[t]
@@ -516,16 +520,18 @@ def crossbar_cols_reader():
     """
     global _COLS_READER
     if _COLS_READER is None:
-        from hwsnn.devices.kernels import lt_eff, st_eff
+        from hwsnn.devices.kernels import F_DRIFT_G_REST, lt_eff, st_eff
 
-        @njit
+        @njit(inline="always")
         def _g(i, lt_only, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, dfp):
             lo = np.float64(gmin[i])
             win = np.float64(gmax[i]) - lo
             if stuck[i] != 0:
                 return lo + win * gl[i]
-            x = lt_eff(gl[i], tw[i], nu[i], t, dfp)
-            if not lt_only:
+            x = np.float64(gl[i])
+            if x != dfp[F_DRIFT_G_REST]:  # a device at its rest state does not drift (skip the pow)
+                x = lt_eff(gl[i], tw[i], nu[i], t, dfp)
+            if not lt_only and gs[i] != 0.0:
                 x += st_eff(gs[i], te[i], tau[i], t, dfp)
             if x < 0.0:
                 x = 0.0

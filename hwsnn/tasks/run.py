@@ -53,8 +53,11 @@ class RunSection:
     """Seeds; each seed gives its own split, initial weights, inputs and devices."""
     epochs: int = 3
     """Passes over the training set."""
+    curve: str = "online"
+    """Accuracy curve: ``"online"`` (free, from the training responses, ``curve_points`` points per
+    epoch) or ``"test"`` (``curve_points`` full labelling + test passes during training)."""
     curve_points: int = 4
-    """Number of test-accuracy checkpoints (the last is the end of training)."""
+    """Points of the accuracy curve (per epoch for ``"online"``, in total for ``"test"``)."""
     n_train: int = 0
     """Use only the first ``n_train`` training samples (0 = all)."""
     n_test: int = 0
@@ -75,6 +78,7 @@ class RunSection:
             raise ConfigError(p + "seeds", f"must not repeat a seed: {self.seeds}")
         check_range(self.epochs, p + "epochs", 0, 1000)
         check_range(self.curve_points, p + "curve_points", 1, 100)
+        check_choice(self.curve, p + "curve", ("online", "test"))
         check_range(self.n_train, p + "n_train", 0, None)
         check_range(self.n_test, p + "n_test", 0, None)
 
@@ -177,6 +181,7 @@ def run_experiment(
             r = train_and_evaluate(
                 net_cfg, ds, syn, seed, rs.epochs, progress,
                 curve_points=rs.curve_points,
+                curve=rs.curve,
                 n_train=rs.n_train or None,
                 n_test=rs.n_test or None,
                 desc=f"{syn} seed {seed}",
@@ -185,7 +190,7 @@ def run_experiment(
                 log(f"{syn:8s} seed {seed}: test accuracy {r['accuracy']:.3f} ({r['seconds']:.1f} s)")
             if syn not in first:
                 first[syn] = r
-            runs.append({k: r[k] for k in ("synapse", "seed", "accuracy", "train_accuracy", "curve", "samples",
+            runs.append({k: r[k] for k in ("synapse", "seed", "epochs", "accuracy", "train_accuracy", "curve", "samples",
                                            "seconds", "train_seconds", "ms_per_sample", "reruns",
                                            "mean_test_spikes")})
         if rs.kmeans:
@@ -225,7 +230,11 @@ def run_experiment(
 
 
 def _crossbar_summary(xb) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"rows": int(xb.n_in), "cols": int(xb.n_out)}
+    for name in ("pulse_count", "time"):
+        v = getattr(xb, name, None)
+        if isinstance(v, (int, float, np.number)):
+            out[name if name != "time" else "device_time_s"] = v
     energy = getattr(xb, "energy", None)
     if energy is not None:
         if isinstance(energy, dict):
@@ -273,14 +282,11 @@ def _conductances(r: dict) -> tuple[np.ndarray, str]:
     net = r["network"]
     xb = net.xb
     if xb is not None:
-        for name in ("conductance", "conductances"):
-            f = getattr(xb, name, None)
-            if callable(f):
-                try:
-                    g = np.asarray(f(), np.float64)
-                    return g.ravel() * 1e9, "conductance (nS)"
-                except Exception:  # pragma: no cover - depends on the crossbar API
-                    pass
+        arr = getattr(xb, "array", None)
+        f = getattr(arr, "conductance", None)
+        if callable(f):
+            g = np.asarray(f(), np.float64)
+            return g.ravel() * 1e9, "device conductance (nS), both devices of each pair"
     return np.asarray(r["weights"]).ravel(), "weight"
 
 
@@ -292,7 +298,7 @@ def _plot_conductances(first: dict[str, dict], path: Path) -> None:
         ax.hist(vals, bins=60, color="tab:blue" if syn == "crossbar" else "tab:gray")
         ax.set_yscale("log")
         ax.set_xlabel(label)
-        ax.set_ylabel("synapses")
+        ax.set_ylabel("devices" if label.startswith("device") else "synapses")
         ax.set_title(f"{syn} (seed {r['seed']})")
     fig.tight_layout()
     save_figure(fig, path)
@@ -330,7 +336,11 @@ def _plot_curves(runs: list[dict], path: Path, kmeans: float | None) -> None:
     if kmeans is not None:
         ax.axhline(kmeans, ls="--", color="tab:green", label="k-means + vote")
     ax.set_xlabel("epochs of training")
-    ax.set_ylabel("test accuracy")
+    kinds = {p.get("kind", "test") for r in runs for p in r["curve"]}
+    ax.set_ylabel("online training accuracy (previous-window labels)" if kinds == {"online"} else "accuracy")
+    for r in runs:  # final test accuracy as a star
+        ax.plot([r["epochs"]], [r["accuracy"]], "*", ms=12,
+                color=colors.get(r["synapse"], None))
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)

@@ -16,16 +16,23 @@ Synapse backends (``synapse=``), the same network and rule on all three:
     stochastic rounding, the same per-step order.  Host-side normalisation with stochastic
     rounding.
 ``"crossbar"``
-    weights live on a :class:`hwsnn.crossbar.Crossbar` of memristors (``device_preset``).
-    During a presentation the network integrates the crossbar's effective weights read at the
-    sample boundary (optionally through in-kernel per-step column-read noise and ADC quantisation,
-    see ``adc_bits``/``read_noise``); the rule's desired weight changes are accumulated during the
-    presentation and written back at its end as SET/RESET pulses through ``xb.update`` (one write
-    per presentation, merged with the normalisation), then the crossbar clock advances by the
-    presentation time (drift, volatile relaxation) and the weights are read again.  This is the
-    faithful-and-fast choice: per-spike writes would need one kernel exit per post spike, while
-    the per-presentation weight change is small (the same batching an FPGA learning engine with
-    a write-back queue does).
+    weights live on a :class:`hwsnn.crossbar.Crossbar` of memristors (``device_preset``, differential
+    pairs by default).  During a presentation the network integrates the crossbar's effective
+    weights (read at the sample boundary) through the read path of the crossbar config: each
+    step's column input gets the exact column-sum Gaussian read noise of the devices and the ADC
+    (``io.adc_bits``), inside the kernel.  The rule's desired changes are accumulated during the
+    presentation and written back at its end (every ``write_every`` presentations) as SET/RESET
+    pulses through ``xb.update`` with stochastic rounding, only into the columns of neurons that
+    fired; the write-back is computed from the columns' consolidated (long-term) weights and
+    normalises a column down when it exceeds the target (``crossbar_norm``); every
+    ``renorm_every`` presentations all columns are renormalised.  Then the crossbar clock advances
+    by the presentation time (drift, volatile relaxation), the written columns are re-read (all
+    columns every ``crossbar_refresh`` presentations), and a digital per-column input gain
+    ``target / column sum`` (``column_gain``) compensates drift of a column's total conductance.
+    This is the faithful-and-fast choice: per-spike writes would need one kernel exit per post
+    spike, while the change per presentation is small (the batching of an FPGA learning engine
+    with a write-back queue).  Because the STO device's drift restarts at every write, the
+    crossbar uses a larger potentiation rate (``crossbar_nu_post``).
 
 See :mod:`hwsnn.tasks._wta_kernel` for the per-step order and the event-driven kernel.
 """
@@ -791,12 +798,17 @@ def train_and_evaluate(
     n_train: int | None = None,
     n_test: int | None = None,
     desc: str | None = None,
+    curve: str = "online",
 ) -> dict[str, Any]:
     """Train the network unsupervised on ``dataset`` and evaluate it.
 
-    Samples are presented in a seeded random order each epoch.  Test accuracy is measured at
-    ``curve_points`` checkpoints (the last one at the end of training; each checkpoint labels the
-    neurons from a learning-off pass over the training set and tests by vote).
+    Samples are presented in a seeded random order each epoch.  At the end, neurons are labelled
+    from a learning-off pass over the training set and the test set is classified by vote.
+
+    The accuracy curve is either ``curve="online"`` (default; ``curve_points`` points per epoch,
+    D&C style: neurons labelled from the previous window of training responses, the next window
+    predicted - free, and it does not disturb training, which matters on a drifting crossbar) or
+    ``curve="test"`` (``curve_points`` checkpoints, each a full learning-off labelling + test pass).
 
     Parameters
     ----------
@@ -825,32 +837,58 @@ def train_and_evaluate(
     ds = _View(x_tr, y_tr, x_te, y_te)
     t_start = time.perf_counter()
     net = WTANetwork(cfg, synapse=synapse, seed=seed)
+    n_classes = int(max(y_tr.max(), y_te.max())) + 1
     total = epochs * len(x_tr)
-    cps = _checkpoints(total, curve_points) if total else []
-    n_eval = len(cps) * (len(x_tr) + len(x_te)) if total else len(x_tr) + len(x_te)
+    check_choice(curve, "curve", ("online", "test"))
+    cps = _checkpoints(total, curve_points) if (total and curve == "test") else []
+    n_eval = (len(cps) or 1) * (len(x_tr) + len(x_te))
     bar = progress(total=total + n_eval, desc=desc or f"{synapse} seed {seed}") if progress else None
     tick = bar.update if bar is not None else None
     order_rng = np.random.default_rng([seed, 5])
-    curve = []
+    curve_pts: list[dict] = []
     seen = 0
     train_s = 0.0
     ev = None
+    # online curve (D&C style): label neurons from the previous window of training responses,
+    # predict the next window by vote; costs no extra presentations and does not disturb training
+    window = max(1, -(-len(x_tr) // max(1, curve_points))) if curve == "online" else 0
+    bounds = {int(round((w + 1) * len(x_tr) / curve_points)) for w in range(curve_points)} if window else set()
+    prev_r = prev_y = None
+    cur_r = np.zeros((window, cfg.n_exc), np.int64) if window else None
+    cur_y = np.zeros(window, np.int64) if window else None
+    k = 0
     for ep in range(epochs):
         order = order_rng.permutation(len(x_tr))
-        for s in order:
+        for pos, s in enumerate(order):
             t0 = time.perf_counter()
-            net.present(x_tr[s], learn=True)
+            c = net.present(x_tr[s], learn=True)
             train_s += time.perf_counter() - t0
             seen += 1
             if tick:
                 tick()
+            if window:
+                cur_r[k] = c
+                cur_y[k] = y_tr[s]
+                k += 1
+                if (pos + 1) in bounds:
+                    if prev_r is not None:
+                        a = assign_labels(prev_r, prev_y, n_classes)
+                        acc = float(np.mean(predict(cur_r[:k], a, n_classes) == cur_y[:k]))
+                        curve_pts.append({"samples": seen, "epoch": seen / len(x_tr), "accuracy": acc,
+                                          "kind": "online"})
+                    prev_r, prev_y = cur_r[:k].copy(), cur_y[:k].copy()
+                    k = 0
             if cps and seen == cps[0]:
                 cps.pop(0)
                 ev = evaluate(net, ds, tick)
-                curve.append({"samples": seen, "epoch": seen / len(x_tr), "accuracy": ev["accuracy"]})
-    if ev is None or (curve and curve[-1]["samples"] != seen):
+                curve_pts.append({"samples": seen, "epoch": seen / len(x_tr), "accuracy": ev["accuracy"],
+                                  "kind": "test"})
+    if ev is None or curve == "online":
         ev = evaluate(net, ds, tick)
-        curve.append({"samples": seen, "epoch": seen / max(1, len(x_tr)), "accuracy": ev["accuracy"]})
+        if curve == "test" or not curve_pts:
+            curve_pts.append({"samples": seen, "epoch": seen / max(1, len(x_tr)), "accuracy": ev["accuracy"],
+                              "kind": "test"})
+    curve = curve_pts
     if bar is not None:
         bar.close()
     return {

@@ -79,3 +79,13 @@ def test_missing_config_file(tmp_path, capsys):
 def test_print_config(capsys):
     assert main(["run", "--print-config"]) == 0
     assert "[network]" in capsys.readouterr().out
+
+
+def test_shipped_config_by_name(tmp_path, capsys):
+    rc = main(["run", "mnist100", "--out", str(tmp_path / "m"), "--json", "--n-train", "30", "--n-test", "20",
+               "--epochs", "1", "--n-exc", "5"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["samples"] == 30
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["dataset"] == "mnist"

@@ -18,6 +18,7 @@ seeds = [0]
 epochs = 1
 n_train = 60
 n_test = 40
+curve = "{curve}"
 curve_points = 2
 kmeans = false
 
@@ -70,7 +71,7 @@ def test_bad_toml_and_missing_file(tmp_path):
 
 
 def test_run_experiment_writes_all_files(tmp_path):
-    cfg = parse_run_config(__import__("tomllib").loads(TINY.format(synapse="int8", baseline="ideal")))
+    cfg = parse_run_config(__import__("tomllib").loads(TINY.format(synapse="int8", baseline="ideal", curve="test")))
     m = run_experiment(cfg, tmp_path)
     for name in ("metrics.json", "receptive_fields.png", "conductance_hist.png", "confusion.png", "accuracy_curve.png"):
         assert (tmp_path / name).is_file(), name
@@ -83,8 +84,18 @@ def test_run_experiment_writes_all_files(tmp_path):
 
 def test_run_experiment_crossbar(tmp_path):
     pytest.importorskip("hwsnn.crossbar")
-    cfg = parse_run_config(__import__("tomllib").loads(TINY.format(synapse="crossbar", baseline="none")))
+    cfg = parse_run_config(__import__("tomllib").loads(TINY.format(synapse="crossbar", baseline="none", curve="online")))
     m = run_experiment(cfg, tmp_path)
     assert m["baseline_accuracy"] is None and m["synapse"] == "crossbar"
     assert (tmp_path / "conductance_hist.png").stat().st_size > 1000
     assert "crossbar" in m
+
+
+def test_shipped_configs_parse():
+    from importlib import resources
+
+    names = [p.name for p in resources.files("hwsnn").joinpath("configs").iterdir() if p.name.endswith(".toml")]
+    assert "default.toml" in names
+    for name in names:
+        cfg = load_run_config(resources.files("hwsnn").joinpath("configs", name))
+        assert cfg.network.n_exc >= 1

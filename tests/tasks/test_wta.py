@@ -274,9 +274,13 @@ def test_learns_digits_above_chance():
     ds = _digits()
     # a small, fast-learning variant (the default config needs ~3 epochs to settle)
     cfg = WTAConfig.tuned(n_in=64, n_exc=30, nu_post=0.1, theta_plus=0.2)
-    r = train_and_evaluate(cfg, ds, "ideal", seed=0, epochs=1, n_train=600, n_test=200, curve_points=1)
+    r = train_and_evaluate(cfg, ds, "ideal", seed=0, epochs=1, n_train=600, n_test=200, curve_points=1,
+                           curve="test")
     assert r["accuracy"] > 0.45, r["accuracy"]  # chance is 0.10
-    assert r["samples"] == 600 and len(r["curve"]) == 1
+    assert r["samples"] == 600 and len(r["curve"]) == 1  # test curve: one checkpoint at the end
+    # online curve: 4 windows per epoch -> 3 points (the first window only provides labels)
+    r2 = train_and_evaluate(cfg, ds, "ideal", seed=0, epochs=1, n_train=200, n_test=50, curve_points=4)
+    assert [p["kind"] for p in r2["curve"]] == ["online"] * 3
 
 
 def test_crossbar_backend_learns_small():
@@ -296,7 +300,7 @@ def test_crossbar_backend_learns_small():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("synapse, target", [("ideal", 0.90), ("int8", 0.88)])
+@pytest.mark.parametrize("synapse, target", [("ideal", 0.90), ("int8", 0.885), ("crossbar", 0.85)])
 def test_digits_headline_accuracy(synapse, target):
     from hwsnn.tasks.datasets import load_dataset
 
