@@ -109,6 +109,11 @@ class DeviceArray:
             self._nu[:] = 0.0  # drawn from the programmed state at each write
         self._bias = p.st_bias
         self._fp, self._ip = self._pack()
+        # block kernels (vectorised) cover the default physics; the other laws / PCM drift / 1/f
+        # read noise run the per-device kernels
+        self._fast_write = p.update_model == "neurosim" and p.drift_model == "power"
+        self._fast_read = p.read_noise_model == "normal"
+        self._z = None  # scratch for the block kernels' normal draws, allocated on first use
 
     # -- parameter packing --------------------------------------------------------------------
     def _pack(self):
@@ -164,6 +169,11 @@ class DeviceArray:
                 self._ad, self._bd, self._su, self._sd, self._nu, self._tau, self._stuck, self._fp, self._ip,
                 self._kw, self._ks, self._knu)
 
+    def _scratch(self):
+        if self._z is None:
+            self._z = (np.empty(self._n), np.empty(self._n))
+        return self._z
+
     def _account(self, e_cnt):
         e, cnt = e_cnt
         self.energy += float(e)
@@ -184,6 +194,11 @@ class DeviceArray:
             self._reads += 1
         args = (self.time, self._gl, self._gs, self._tw, self._te, self._nu, self._tau, self._gmin, self._gmax,
                 self._stuck, self._fp, self._ip, self._kr, rc, noisy)
+        if self._fast_read:
+            offs = np.zeros(1, np.int64) if rows is None else self._rows(rows) * self.shape[1]
+            out = np.empty(offs.size * self.shape[1] if rows is not None else self._n, np.float64)
+            _kern("read_seg_fast", out.size)(out, offs, *args, *self._scratch())
+            return out.reshape(self.shape if rows is None else (offs.size, self.shape[1]))
         if rows is None:
             out = np.empty(self._n, np.float64)
             _kern("read_all", self._n)(out, *args)
@@ -206,7 +221,11 @@ class DeviceArray:
             except ValueError:
                 raise ConfigError("n", f"shape {a.shape} does not broadcast to the array shape {self.shape}") from None
             flat = np.ascontiguousarray(full).reshape(-1)
-            self._account(_kern("pulse_all", self._n)(flat, self.time, *self._state()))
+            if self._fast_write:
+                self._account(_kern("pulse_seg_fast", self._n)(flat, np.zeros(1, np.int64), self.time, *self._state(),
+                                                               *self._scratch()))
+            else:
+                self._account(_kern("pulse_all", self._n)(flat, self.time, *self._state()))
             return
         r = self._rows(rows)
         if np.unique(r).size != r.size:
@@ -215,7 +234,11 @@ class DeviceArray:
             n2 = np.ascontiguousarray(np.broadcast_to(a, (r.size, cols)))
         except ValueError:
             raise ConfigError("n", f"shape {a.shape} does not broadcast to ({r.size}, {cols})") from None
-        self._account(_kern("pulse_rows", n2.size)(r, cols, n2, self.time, *self._state()))
+        if self._fast_write:
+            self._account(_kern("pulse_seg_fast", n2.size)(n2.reshape(-1), r * cols, self.time, *self._state(),
+                                                           *self._scratch()))
+        else:
+            self._account(_kern("pulse_rows", n2.size)(r, cols, n2, self.time, *self._state()))
 
     def pulse_at(self, flat_idx, n) -> None:
         """Event-driven path: pulse the devices ``flat_idx`` (flat indices, unique) with ``n``."""
@@ -233,7 +256,10 @@ class DeviceArray:
         if idx.size > 1 and not bool(np.all(np.diff(idx) > 0)):  # cheap check for sorted input first
             if np.unique(idx).size != idx.size:
                 raise ConfigError("flat_idx", "must not repeat a device within one call")
-        self._account(_kern("pulse_sparse", 64 * idx.size)(idx, nv, self.time, *self._state()))
+        if self._fast_write:
+            self._account(_kern("pulse_list_fast", 64 * idx.size)(idx, nv, self.time, *self._state(), *self._scratch()))
+        else:
+            self._account(_kern("pulse_sparse", 64 * idx.size)(idx, nv, self.time, *self._state()))
 
     def advance(self, dt: float) -> None:
         """Advance the array clock by ``dt`` seconds (free: evolution is evaluated lazily)."""
@@ -266,6 +292,35 @@ class DeviceArray:
                        self._ap, self._bp, self._ad, self._bd, self._su, self._sd, self._stuck, self._fp, self._ip,
                        cap)
         return out
+
+    def _flat(self, flat_idx) -> np.ndarray:
+        idx = np.asarray(flat_idx)
+        if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
+            raise ConfigError("flat_idx", "must be a 1-D integer array of flat device indices")
+        idx = np.ascontiguousarray(idx.astype(np.int64, copy=False))
+        if idx.size and (idx.min() < 0 or idx.max() >= self._n):
+            raise ConfigError("flat_idx", f"indices must be in [0, {self._n})")
+        return idx
+
+    def conductance_at(self, flat_idx) -> np.ndarray:
+        """Noise-free conductance (S) of the devices ``flat_idx`` only (event-driven read).
+
+        The row kernels run with a row length of 1, so each index is one device: the same
+        per-device closed form as :meth:`conductance`, at a cost proportional to ``len(flat_idx)``.
+        """
+        idx = self._flat(flat_idx)
+        out = np.empty((idx.size, 1), np.float64)
+        _kern("read_rows", out.size)(out, idx, 1, self.time, self._gl, self._gs, self._tw, self._te, self._nu,
+                                     self._tau, self._gmin, self._gmax, self._stuck, self._fp, self._ip, self._kr,
+                                     self._reads, False)
+        return out[:, 0]
+
+    def long_term_at(self, flat_idx) -> np.ndarray:
+        """Normalised long-term state of the devices ``flat_idx`` only (see :meth:`long_term`)."""
+        idx = self._flat(flat_idx)
+        out = np.empty((idx.size, 1), np.float64)
+        _kern("long_term_rows", out.size)(out, idx, 1, self.time, self._gl, self._tw, self._nu, self._stuck, self._fp)
+        return out[:, 0]
 
     def long_term(self, rows=None) -> np.ndarray:
         """Normalised long-term state in [0, 1] at the current time (drift applied, no volatile part)."""

@@ -291,13 +291,13 @@ def law_step(law, l, n, ap, bp, ad, bd, su, sd, fp):
         gu = 1.0 if law == 3 else fp[F_GAMMA_UP]
         gd = 1.0 if law == 3 else fp[F_GAMMA_DN]
         if n > 0:
-            if gu > 0.0:
+            if gu > 1e-300:  # gamma -> 0 is the linear law (1/gamma would overflow)
                 ws = 1.0 / gu
                 w = ws + (w - ws) * (1.0 - dwu * gu) ** m
             else:
                 w = w + m * dwu
         else:
-            if gd > 0.0:
+            if gd > 1e-300:
                 ws = -1.0 / gd
                 w = ws + (w - ws) * (1.0 - dwd * gd) ** m
             else:
@@ -934,12 +934,13 @@ def _wblock(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad
     cnt = 0
     if dense:
         for jg in range(nb):
-            ig = i0 + jg
-            ng = nsrc[k0 + jg]
+            # unsigned indices: Numba adds no negative-index wraparound, so LLVM sees affine accesses
+            ig = np.uint64(i0 + jg)
+            ng = nsrc[np.uint64(k0 + jg)]
             rg = _wphys(ng, ev[ig], t, np.float64(gl[ig]), np.float64(gs[ig]), tw[ig], te[ig],
                         np.float64(nu[ig]), np.float64(tau[ig]), np.float64(gmin[ig]), np.float64(gmax[ig]),
                         np.float64(ap[ig]), np.float64(bp[ig]), np.float64(ad[ig]), np.float64(bd[ig]),
-                        np.float64(su[ig]), np.float64(sd[ig]), stuck[ig], z1b[zo + jg], z2b[zo + jg], cst, lev, logq)
+                        np.float64(su[ig]), np.float64(sd[ig]), stuck[ig], z1b[np.uint64(zo + jg)], z2b[np.uint64(zo + jg)], cst, lev, logq)
             gl[ig] = rg[0]
             gs[ig] = rg[1]
             tw[ig] = rg[2]
@@ -998,6 +999,8 @@ def _pulse_seg_py(nflat, offs, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd
                   fp, ip, kw, ks, knu, z1b, z2b):
     """Pulse device ``offs[s] + j`` with ``nflat[s * seg + j]``, ``seg = nflat.size // offs.size``
     (``offs = [0]``: the whole array; one entry per row for row writes).  Returns (energy J, pulses)."""
+    if offs.size == 0 or nflat.size == 0:
+        return 0.0, 0
     seg = nflat.size // offs.size
     per = (seg + BLK - 1) // BLK
     nch = offs.size * per
@@ -1054,7 +1057,8 @@ def _rblock(out, o0, i0, nb, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, 
     drift_on = fp[F_DRIFT_ON] != 0.0
     tsc = fp[F_TAU_SCALE]
     for jg in range(nb):
-        ig = i0 + jg
+        ig = np.uint64(i0 + jg)  # unsigned: no wraparound select, affine accesses for LLVM
+        og = np.uint64(o0 + jg)
         lo = np.float64(gmin[ig])
         w = np.float64(gmax[ig]) - lo
         gl0 = np.float64(gl[ig])
@@ -1068,13 +1072,15 @@ def _rblock(out, o0, i0, nb, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, 
         s = gs0 * dec if (gs0 != 0.0 and t > te0) else gs0
         g = lo + w * (_clip01(l + s) if stuck[ig] == 0 else gl0)
         if noisy:
-            g = g * (1.0 + sr * z1b[o0 + jg]) + sa * w * z2b[o0 + jg]
+            g = g * (1.0 + sr * z1b[og]) + sa * w * z2b[og]
             g = g if g > 0.0 else 0.0
-        out[o0 + jg] = g
+        out[og] = g
 
 
 def _read_seg_py(out, offs, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy, z1b, z2b):
     """``out[s * seg + j]`` = conductance of device ``offs[s] + j``, ``seg = out.size // offs.size``."""
+    if offs.size == 0 or out.size == 0:
+        return
     seg = out.size // offs.size
     per = (seg + BLK - 1) // BLK
     for c in prange(offs.size * per):

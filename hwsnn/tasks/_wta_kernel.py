@@ -86,12 +86,40 @@ I_FASTFWD = 8
 N_IPARAMS = 9
 
 
+# exp(-x) without a libm call, so that the membrane loops vectorise: x = k ln2 - r with
+# k = round(x / ln2) and |r| <= ln2 / 2, exp(-x) = 2**-k * exp(-r); exp(-r) by its Taylor series to
+# degree 13 (truncation < 1e-17 relative), 2**-k from a table (0 beyond the double range).
+# Relative error a few ulp, like libm's; k ln2 in two parts (the high part has trailing zero bits,
+# so k * _LN2_HI is exact for the k used here).
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.4426950408889634
+_K_MAX = 1100
+_POW2_NEG = np.array([math.ldexp(1.0, -k) for k in range(_K_MAX + 1)])
+_C = [1.0 / math.factorial(k) for k in range(14)]
+_C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _C[2:]
+
+
 @njit(cache=True, inline="always")
 def _expneg(x):
-    """exp(-x) for x >= 0 with a Taylor fast path for small x (abs error < 1e-17)."""
-    if x < 1e-3:
-        return 1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0))))
-    return math.exp(-x)
+    """exp(-x) for 0 <= x (finite), branch-free (vectorisable); relative error ~1e-16."""
+    kf = np.floor(x * _INV_LN2 + 0.5)
+    kf = kf if kf < _K_MAX else np.float64(_K_MAX)
+    r = (kf * _LN2_HI - x) + kf * _LN2_LO
+    p = _C12 + r * _C13
+    p = _C11 + r * p
+    p = _C10 + r * p
+    p = _C9 + r * p
+    p = _C8 + r * p
+    p = _C7 + r * p
+    p = _C6 + r * p
+    p = _C5 + r * p
+    p = _C4 + r * p
+    p = _C3 + r * p
+    p = _C2 + r * p
+    p = 1.0 + r * p
+    p = 1.0 + r * p
+    return p * _POW2_NEG[np.uint64(kf)]
 
 
 @njit(cache=True)
@@ -192,7 +220,7 @@ def normalize_int(wq, target_q, qmax, key, ctr):
     ctr[0] = c
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")  # numpy error model: no zero-division branch, loops vectorise
 def present_kernel(
     ev_ptr, ev_idx, n_on, n_total, mode, learn,
     w, wq, dw_acc,
@@ -363,41 +391,53 @@ def present_kernel(
                 gi[j] += tot
             for s in range(n_spk_prev):
                 gi[spk_prev[s]] -= w_inh
-        # membranes + 3. threshold + 4. reset
-        n_spk = 0
+        # membranes (branch-free pass over all neurons, vectorised; refractory neurons keep v;
+        # with g = 0 it is exactly v_rest + (v - v_rest) * dm) + 3. threshold + 4. reset
+        # The threshold scan runs only when some neuron crossed (counted in the vectorised pass);
+        # a neuron that fires gets ref + 1 there, so that the vectorised refractory countdown
+        # after it leaves exactly ``ref_e`` (the order of the scalar loop: count down, or fire).
+        n_cross = 0
         for j in range(n_exc):
-            if ref[j] > 0:
-                ref[j] -= 1
-                continue
-            g = ge[j] + gi[j]
-            if g > 0.0:
-                vinf = (vrest + ge[j] * e_exc + gi[j] * e_inh) / (1.0 + g)
-                v[j] = vinf + (v[j] - vinf) * (dm_e * _expneg(dt_tau_e * g))
-            else:
-                v[j] = vrest + (v[j] - vrest) * dm_e
-            if v[j] > vth + theta[j]:
-                v[j] = vreset
-                ref[j] = ref_e
-                spk[n_spk] = j
-                n_spk += 1
-                if learn:
-                    theta[j] += theta_plus
-        n_spki = 0
+            gej = ge[j]
+            gij = gi[j]
+            g = gej + gij
+            vinf = (vrest + gej * e_exc + gij * e_inh) / (1.0 + g)
+            vn = vinf + (v[j] - vinf) * (dm_e * _expneg(dt_tau_e * g))
+            free = ref[j] <= 0
+            v[j] = vn if free else v[j]
+            n_cross += 1 if (free and vn > vth + theta[j]) else 0
+        n_spk = 0
+        if n_cross > 0:
+            for j in range(n_exc):
+                if ref[j] <= 0 and v[j] > vth + theta[j]:
+                    v[j] = vreset
+                    ref[j] = ref_e + 1
+                    spk[n_spk] = j
+                    n_spk += 1
+                    if learn:
+                        theta[j] += theta_plus
+        for j in range(n_exc):
+            r = ref[j]
+            ref[j] = r - 1 if r > 0 else r
+        n_cross = 0
         for k in range(n_inh):
-            if refi[k] > 0:
-                refi[k] -= 1
-                continue
             g = gei[k]
-            if g > 0.0:
-                vinf = (vrest_i + g * e_exc_i) / (1.0 + g)
-                vi[k] = vinf + (vi[k] - vinf) * (dm_i * _expneg(dt_tau_i * g))
-            else:
-                vi[k] = vrest_i + (vi[k] - vrest_i) * dm_i
-            if vi[k] > vth_i:
-                vi[k] = vreset_i
-                refi[k] = ref_i
-                spki[n_spki] = k
-                n_spki += 1
+            vinf = (vrest_i + g * e_exc_i) / (1.0 + g)
+            vn = vinf + (vi[k] - vinf) * (dm_i * _expneg(dt_tau_i * g))
+            free = refi[k] <= 0
+            vi[k] = vn if free else vi[k]
+            n_cross += 1 if (free and vn > vth_i) else 0
+        n_spki = 0
+        if n_cross > 0:
+            for k in range(n_inh):
+                if refi[k] <= 0 and vi[k] > vth_i:
+                    vi[k] = vreset_i
+                    refi[k] = ref_i + 1
+                    spki[n_spki] = k
+                    n_spki += 1
+        for k in range(n_inh):
+            r = refi[k]
+            refi[k] = r - 1 if r > 0 else r
         if t < n_on:
             for s in range(n_spk):
                 counts[spk[s]] += 1
@@ -505,54 +545,3 @@ def present_kernel(
                 t = n_total
     ctr[0] = c
     return total
-
-
-
-_COLS_READER = None
-
-
-def crossbar_cols_reader():
-    """An njit reader of selected crossbar columns built on the device kernels' state laws.
-
-    Returns ``f(out, cols, lt_only, n_in, dev_cols, diff, n_out, c, t, gl, gs, tw, te, nu, tau, gmin,
-    gmax, stuck, dfp)`` that fills ``out[:, cols]`` with the noise-free effective weights at time
-    ``t``; with ``lt_only`` the volatile (short-term) part is left out (consolidated weights).
-    """
-    global _COLS_READER
-    if _COLS_READER is None:
-        from hwsnn.devices.kernels import F_DRIFT_G_REST, lt_eff, st_eff
-
-        @njit(inline="always")
-        def _g(i, lt_only, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, dfp):
-            lo = np.float64(gmin[i])
-            win = np.float64(gmax[i]) - lo
-            if stuck[i] != 0:
-                return lo + win * gl[i]
-            x = np.float64(gl[i])
-            if x != dfp[F_DRIFT_G_REST]:  # a device at its rest state does not drift (skip the pow)
-                x = lt_eff(gl[i], tw[i], nu[i], t, dfp)
-            if not lt_only and gs[i] != 0.0:
-                x += st_eff(gs[i], te[i], tau[i], t, dfp)
-            if x < 0.0:
-                x = 0.0
-            elif x > 1.0:
-                x = 1.0
-            return lo + win * x
-
-        @njit
-        def _cols(out, cols, lt_only, n_in, dev_cols, diff, n_out, c, t, gl, gs, tw, te, nu, tau, gmin, gmax,
-                  stuck, dfp):
-            for i in range(n_in):
-                base = i * dev_cols
-                for a in range(cols.size):
-                    j = cols[a]
-                    if diff:
-                        gp = _g(base + 2 * j, lt_only, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, dfp)
-                        gm = _g(base + 2 * j + 1, lt_only, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, dfp)
-                    else:
-                        gp = _g(base + j, lt_only, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, dfp)
-                        gm = _g(base + n_out, lt_only, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, dfp)
-                    out[i, j] = c * (gp - gm)
-
-        _COLS_READER = _cols
-    return _COLS_READER

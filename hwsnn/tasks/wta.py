@@ -27,7 +27,8 @@ Synapse backends (``synapse=``), the same network and rule on all three:
     normalises a column down when it exceeds the target (``crossbar_norm``); every
     ``renorm_every`` presentations all columns are renormalised.  Then the crossbar clock advances
     by the presentation time (drift, volatile relaxation), the written columns are re-read (all
-    columns every ``crossbar_refresh`` presentations), and a digital per-column input gain
+    columns every ``crossbar_refresh`` presentations; both reads go through the public
+    ``Crossbar.weights(cols, long_term)``), and a digital per-column input gain
     ``target / column sum`` (``column_gain``) compensates drift of a column's total conductance.
     This is the faithful-and-fast choice: per-spike writes would need one kernel exit per post
     spike, while the change per presentation is small (the batching of an FPGA learning engine
@@ -397,7 +398,6 @@ class WTANetwork:
             self.xb.program(w0 / cfg.w_max)
             self.w = np.ascontiguousarray(np.asarray(self.xb.weights(), np.float64) * cfg.w_max)
             self.dw = np.zeros((n_in, n_exc))
-            self._cols_reader = self._setup_cols_reader()
         self._gain = np.ones(0)
         self._update_gain()
 
@@ -574,33 +574,6 @@ class WTANetwork:
             K.normalize_int(self.wq, self.cfg.norm_target * self._qmax / self.cfg.w_max, self._qmax,
                             np.uint64(self._key_sr), self._ctr)
 
-    def _setup_cols_reader(self):
-        """Fast reader of selected crossbar columns, validated against ``xb.weights()``; None if
-        the crossbar's internals are not the expected ones (then every refresh reads all)."""
-        xb = self.xb
-        try:
-            a = xb.array
-            diff = bool(getattr(xb, "_scheme") == 0)
-            args = (self.cfg.n_in, int(xb._dev_cols), diff, int(xb.n_out), float(xb._c))
-            fn = K.crossbar_cols_reader()
-
-            buf = np.zeros((self.cfg.n_in, self.cfg.n_exc))
-
-            def read(cols: np.ndarray, lt_only: bool = False) -> np.ndarray:
-                out = buf
-                fn(out, cols, lt_only, *args, float(a.time), a._gl, a._gs, a._tw, a._te, a._nu, a._tau, a._gmin, a._gmax,
-                   a._stuck, a._fp)
-                return out
-
-            cols = np.arange(min(3, self.cfg.n_exc), dtype=np.int64)
-            got = read(cols)[:, cols]
-            ref = np.asarray(xb.weights())[:, cols]
-            if not np.allclose(got, ref, rtol=1e-9, atol=1e-12):
-                return None
-            return read
-        except Exception:  # noqa: BLE001 - any mismatch of internals: fall back to full reads
-            return None
-
     def _update_gain(self) -> None:
         cfg = self.cfg
         if self.mode != 2 or not cfg.column_gain or cfg.norm_target <= 0:
@@ -626,8 +599,8 @@ class WTANetwork:
                 cols = np.flatnonzero(self._touched).astype(np.int64)
             self._touched[:] = 0
             if cols.size:
-                if self._cols_reader is not None and cfg.normalize_long_term:
-                    wc = self._cols_reader(cols, True)[:, cols] * cfg.w_max
+                if cfg.normalize_long_term:
+                    wc = np.asarray(xb.weights(cols, long_term=True), np.float64) * cfg.w_max
                 else:
                     wc = self.w[:, cols]
                 desired = np.clip(wc + self.dw[:, cols], 0.0, cfg.w_max)
@@ -645,11 +618,11 @@ class WTANetwork:
                 self.dw[:, cols] = 0.0
         xb.advance(t_s)
         self._xb_count += 1
-        if self._xb_count % cfg.crossbar_refresh == 0 or self._cols_reader is None:
+        if self._xb_count % cfg.crossbar_refresh == 0:
             self.w[:] = np.asarray(xb.weights(), np.float64) * cfg.w_max
             self._update_gain()
         elif cols.size:
-            self.w[:, cols] = self._cols_reader(cols)[:, cols] * cfg.w_max
+            self.w[:, cols] = np.asarray(xb.weights(cols), np.float64) * cfg.w_max
             self._update_gain()
 
     def _run(self, ptr, idx, learn: bool) -> int:
