@@ -25,7 +25,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-__all__ = ["bench_config", "Driver", "Monitor", "InOrderChecker", "run_cycle_bench", "write_report"]
+__all__ = ["add_to_report", "bench_config", "Driver", "Monitor", "InOrderChecker", "run_cycle_bench", "write_report"]
 
 
 def bench_config() -> tuple[dict, int, int]:
@@ -43,6 +43,17 @@ def write_report(report: dict) -> None:
         with open(tmp, "w") as fh:
             json.dump(report, fh)
         os.replace(tmp, path)
+
+
+def add_to_report(extra: dict) -> None:
+    """Merge ``extra`` (e.g. coverage counts) into the JSON report written by ``run_cycle_bench``."""
+    report = {}
+    path = os.environ.get("HWSNN_REPORT")
+    if path and os.path.exists(path):
+        with open(path) as fh:
+            report = json.load(fh)
+    report.update(extra)
+    write_report(report)
 
 
 class Driver:

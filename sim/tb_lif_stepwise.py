@@ -14,12 +14,10 @@ counters are written to the bench report so a test can check every corner was re
 
 from __future__ import annotations
 
-import json
-import os
 from collections import Counter
 
 import cocotb
-from bench_common import bench_config, run_cycle_bench, write_report
+from bench_common import add_to_report, bench_config, run_cycle_bench
 
 from hwsnn.golden.lif_stepwise import (
     LifStepwiseIn,
@@ -178,16 +176,6 @@ class LifStimulus:
             i_syn = self._to_hit(theta) if rng.random() < 0.3 else rng.randint(-theta, theta)
         return {"rst": rst, "step": step, "i_syn": min(self.hi, max(self.lo, i_syn)), "ip_en": ip_en}
 
-
-def add_to_report(extra: dict) -> None:
-    """Merge ``extra`` into the JSON report the runner reads (written by ``run_cycle_bench``)."""
-    report = {}
-    path = os.environ.get("HWSNN_REPORT")
-    if path and os.path.exists(path):
-        with open(path) as fh:
-            report = json.load(fh)
-    report.update(extra)
-    write_report(report)
 
 
 def make(params: LifStepwiseParams):

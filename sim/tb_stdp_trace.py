@@ -7,12 +7,10 @@ spikes during gaps (must be ignored) and resets mid-run.  Coverage counters go i
 
 from __future__ import annotations
 
-import json
-import os
 from collections import Counter
 
 import cocotb
-from bench_common import bench_config, run_cycle_bench, write_report
+from bench_common import add_to_report, bench_config, run_cycle_bench
 
 from hwsnn.golden.stdp import StdpTraceIn, stdp_trace_reset, stdp_trace_step
 from hwsnn.spec.units import StdpTraceParams
@@ -93,16 +91,6 @@ def make(params: StdpTraceParams):
     """``(model, stimulus)`` pair for a bench or the Amaranth-simulator test."""
     return TraceModel(params), TraceStimulus(params)
 
-
-def add_to_report(extra: dict) -> None:
-    """Merge ``extra`` into the JSON report the runner reads (written by ``run_cycle_bench``)."""
-    report = {}
-    path = os.environ.get("HWSNN_REPORT")
-    if path and os.path.exists(path):
-        with open(path) as fh:
-            report = json.load(fh)
-    report.update(extra)
-    write_report(report)
 
 
 @cocotb.test()

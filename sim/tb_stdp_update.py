@@ -9,12 +9,10 @@ LFSR sequence and its advance-only-on-valid rule are checked through the stochas
 
 from __future__ import annotations
 
-import json
-import os
 from collections import Counter
 
 import cocotb
-from bench_common import bench_config, run_cycle_bench, write_report
+from bench_common import add_to_report, bench_config, run_cycle_bench
 
 from hwsnn.golden.stdp import StdpUpdateIn, stdp_update_reset, stdp_update_step
 from hwsnn.spec.units import StdpUpdateParams
@@ -114,16 +112,6 @@ def make(params: StdpUpdateParams):
     """``(model, stimulus)`` pair for a bench or the Amaranth-simulator test."""
     return UpdateModel(params), UpdateStimulus(params)
 
-
-def add_to_report(extra: dict) -> None:
-    """Merge ``extra`` into the JSON report the runner reads (written by ``run_cycle_bench``)."""
-    report = {}
-    path = os.environ.get("HWSNN_REPORT")
-    if path and os.path.exists(path):
-        with open(path) as fh:
-            report = json.load(fh)
-    report.update(extra)
-    write_report(report)
 
 
 @cocotb.test()
