@@ -3,8 +3,8 @@
 All benches go through :func:`run_bench`:
 
 - the Verilog is generated from the Amaranth component (or given as text) into a build folder
-  keyed by a hash of the text, the simulator and the bench, so an unchanged design reuses its
-  Verilator build (7-15 s cold, ~0.1 s warm);
+  keyed by a hash of the text, the simulator, the Python environment and the bench, so an
+  unchanged design reuses its Verilator build (7-15 s cold, ~0.1 s warm);
 - ``timescale=("1ns", "1ps")`` because Amaranth emits no `` `timescale ``;
 - Verilator gets ``-Wno-fatal`` (Amaranth output trips WIDTH lint warnings);
 - the simulator process gets ``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1`` (cocotb 2.x otherwise loads
@@ -121,7 +121,12 @@ def run_bench(
     tool = simulator(sim)
     if not tool.ok:
         raise ToolMissingError(f"{sim}: {tool.reason} ({tool.fix})")
-    digest = hashlib.sha256(f"{sim}\n{unit}\n{verilog}".encode()).hexdigest()[:16]
+    # the build links against this environment's cocotb and simulator: another virtualenv (a CI
+    # checkout elsewhere) must not reuse a build whose makefiles point into it
+    import cocotb
+
+    toolchain = f"{sys.prefix}\n{os.path.dirname(cocotb.__file__)}\n{getattr(tool, 'version', '')}"
+    digest = hashlib.sha256(f"{sim}\n{unit}\n{toolchain}\n{verilog}".encode()).hexdigest()[:16]
     bdir = Path(build_dir) if build_dir else build_root() / f"{unit}-{sim}-{digest}"
     env = sim_env(sim)
     if str(SIM_DIR) not in sys.path:

@@ -126,7 +126,6 @@ class Crossbar:
         m = config.mapping
         self._scheme = K.SCHEME_DIFF if m.scheme == "differential" else K.SCHEME_REF
         self._dev_cols = 2 * self.n_out if self._scheme == K.SCHEME_DIFF else self.n_out + 1
-        self._gwin = None
         self.array = DeviceArray(device, shape=(self.n_in, self._dev_cols), seed=self.seed)
         self._dg = device.g_max - device.g_min
         self._span = m.w_span
@@ -230,30 +229,19 @@ class Crossbar:
         -----
         A column subset reads only the devices that carry those columns (event-driven: the WTA
         network reads back the handful of columns written in a sample), through the device
-        array's flat-index reads; the result equals slicing ``weights(long_term=...)``.
+        array's row/column-selecting reads; the result equals slicing ``weights(long_term=...)``.
         """
         c = None if cols is None else _as_int_index(cols, "cols", self.n_out)
         a = self.array
         if c is None:
-            if long_term:
-                lo = a.g_min_dev
-                g = lo + (a.g_max_dev - lo) * a.long_term()
-            else:
-                g = a.conductance()
-            return self._weights_from(g)
-        if self._scheme == K.SCHEME_DIFF:
+            dcols = None
+        elif self._scheme == K.SCHEME_DIFF:
             dcols = np.stack([2 * c, 2 * c + 1], axis=1).reshape(-1)
         else:
             dcols = np.concatenate([c, [self.n_out]])
-        flat = (np.arange(self.n_in, dtype=np.int64)[:, None] * self._dev_cols + dcols[None, :]).reshape(-1)
-        if long_term:
-            if self._gwin is None:  # per-device window never changes after construction
-                self._gwin = (a.g_min_dev.reshape(-1).copy(), a.g_max_dev.reshape(-1).copy())
-            lo, hi = self._gwin
-            g = lo[flat] + (hi[flat] - lo[flat]) * a.long_term_at(flat)
-        else:
-            g = a.conductance_at(flat)
-        g = g.reshape(self.n_in, dcols.size)
+        g = a.long_term(cols=dcols, siemens=True) if long_term else a.conductance(cols=dcols)
+        if c is None:
+            return self._weights_from(g)
         if self._scheme == K.SCHEME_DIFF:
             return self._c * (g[:, 0::2] - g[:, 1::2])
         return self._c * (g[:, :-1] - g[:, -1:])

@@ -23,6 +23,13 @@ from hwsnn.errors import ConfigError
 __all__ = ["DeviceArray"]
 
 
+# A scattered (flat-index) access costs about as much as this many contiguous ones (cache and TLB
+# misses on every state array); work estimates of the event paths are scaled by it, so a few
+# thousand scattered devices already go to the parallel kernels (measured: 2 threads pay off
+# from ~1,000 scattered devices, from ~16,000 contiguous ones).
+SCATTER_COST = 16
+
+
 def _kern(name: str, work: int):
     """Parallel kernel, or its serial twin when the call touches few devices."""
     return getattr(K, name if work >= K.SERIAL_BELOW else name + "_serial")
@@ -114,6 +121,8 @@ class DeviceArray:
         self._fast_write = p.update_model == "neurosim" and p.drift_model == "power"
         self._fast_read = p.read_noise_model == "normal"
         self._z = None  # scratch for the block kernels' normal draws, allocated on first use
+        self._all_cols = None  # arange(cols), made on first whole-row grid read
+        self._col0 = np.zeros(1, np.int64)  # column selection of the flat-index reads
 
     # -- parameter packing --------------------------------------------------------------------
     def _pack(self):
@@ -180,32 +189,54 @@ class DeviceArray:
         self.pulse_count += int(cnt)
 
     # -- Contract 2 API -----------------------------------------------------------------------
-    def conductance(self, rows=None) -> np.ndarray:
-        """Noise-free conductance (S) at the current time; ``rows`` selects rows (lazy)."""
-        return self._read(rows, noisy=False)
+    def conductance(self, rows=None, cols=None) -> np.ndarray:
+        """Noise-free conductance (S) at the current time; ``rows``/``cols`` select rows and columns
+        (lazy: only the selected devices are evaluated)."""
+        return self._read(rows, noisy=False, cols=cols)
 
-    def read(self, rows=None) -> np.ndarray:
-        """Conductance (S) with read noise, fresh noise on every call."""
-        return self._read(rows, noisy=True)
+    def read(self, rows=None, cols=None) -> np.ndarray:
+        """Conductance (S) with read noise, fresh noise on every call (``rows``/``cols`` select)."""
+        return self._read(rows, noisy=True, cols=cols)
 
-    def _read(self, rows, noisy: bool) -> np.ndarray:
+    def _cols(self, cols) -> np.ndarray:
+        c = np.asarray(cols)
+        if c.ndim != 1 or not (np.issubdtype(c.dtype, np.integer) or c.size == 0):
+            raise ConfigError("cols", "must be a 1-D integer index array")
+        c = np.ascontiguousarray(c.astype(np.int64, copy=False))
+        if c.size and (c.min() < 0 or c.max() >= self.shape[1]):
+            raise ConfigError("cols", f"indices must be in [0, {self.shape[1]})")
+        return c
+
+    def _grid(self, rows, cols):
+        """(row indices, column selection, work estimate) of a rows x cols selection."""
+        r = self._rows(rows)
+        if cols is None:
+            if self._all_cols is None:
+                self._all_cols = np.arange(self.shape[1], dtype=np.int64)
+            return r, self._all_cols, r.size * self.shape[1]
+        c = self._cols(cols)
+        # a few columns of each row are scattered accesses; most of a row is nearly contiguous
+        cost = SCATTER_COST if 4 * c.size < self.shape[1] else 1
+        return r, c, cost * r.size * c.size
+
+    def _read(self, rows, noisy: bool, cols=None) -> np.ndarray:
         rc = self._reads
         if noisy:
             self._reads += 1
         args = (self.time, self._gl, self._gs, self._tw, self._te, self._nu, self._tau, self._gmin, self._gmax,
                 self._stuck, self._fp, self._ip, self._kr, rc, noisy)
-        if self._fast_read:
+        if cols is None and self._fast_read:
             offs = np.zeros(1, np.int64) if rows is None else self._rows(rows) * self.shape[1]
             out = np.empty(offs.size * self.shape[1] if rows is not None else self._n, np.float64)
             _kern("read_seg_fast", out.size)(out, offs, *args, *self._scratch())
             return out.reshape(self.shape if rows is None else (offs.size, self.shape[1]))
-        if rows is None:
+        if cols is None and rows is None:
             out = np.empty(self._n, np.float64)
             _kern("read_all", self._n)(out, *args)
             return out.reshape(self.shape)
-        r = self._rows(rows)
-        out = np.empty((r.size, self.shape[1]), np.float64)
-        _kern("read_rows", out.size)(out, r, self.shape[1], *args)
+        r, c, work = self._grid(rows, cols)
+        out = np.empty((r.size, c.size), np.float64)
+        _kern("read_grid", work)(out, r, c, self.shape[1], *args)
         return out
 
     def pulse(self, n, rows=None) -> None:
@@ -242,24 +273,18 @@ class DeviceArray:
 
     def pulse_at(self, flat_idx, n) -> None:
         """Event-driven path: pulse the devices ``flat_idx`` (flat indices, unique) with ``n``."""
-        idx = np.asarray(flat_idx)
-        if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
-            raise ConfigError("flat_idx", "must be a 1-D integer array of flat device indices")
-        idx = np.ascontiguousarray(idx.astype(np.int64, copy=False))
-        if idx.size and (idx.min() < 0 or idx.max() >= self._n):
-            raise ConfigError("flat_idx", f"indices must be in [0, {self._n})")
+        idx, ordered = self._flat(flat_idx, want_order=True)
         a = _int_array(n, "n")
         try:
             nv = np.ascontiguousarray(np.broadcast_to(a, idx.shape))
         except ValueError:
             raise ConfigError("n", f"shape {a.shape} does not match flat_idx shape {idx.shape}") from None
-        if idx.size > 1 and not bool(np.all(np.diff(idx) > 0)):  # cheap check for sorted input first
-            if np.unique(idx).size != idx.size:
-                raise ConfigError("flat_idx", "must not repeat a device within one call")
+        if not ordered and np.unique(idx).size != idx.size:  # strictly increasing input skips the sort
+            raise ConfigError("flat_idx", "must not repeat a device within one call")
         if self._fast_write:
-            self._account(_kern("pulse_list_fast", 64 * idx.size)(idx, nv, self.time, *self._state(), *self._scratch()))
+            self._account(_kern("pulse_list_fast", SCATTER_COST * idx.size)(idx, nv, self.time, *self._state(), *self._scratch()))
         else:
-            self._account(_kern("pulse_sparse", 64 * idx.size)(idx, nv, self.time, *self._state()))
+            self._account(_kern("pulse_sparse", SCATTER_COST * idx.size)(idx, nv, self.time, *self._state()))
 
     def advance(self, dt: float) -> None:
         """Advance the array clock by ``dt`` seconds (free: evolution is evaluated lazily)."""
@@ -293,40 +318,47 @@ class DeviceArray:
                        cap)
         return out
 
-    def _flat(self, flat_idx) -> np.ndarray:
+    def _flat(self, flat_idx, want_order: bool = False):
+        """Validated contiguous int64 flat indices (and, if asked, whether they strictly increase)."""
         idx = np.asarray(flat_idx)
         if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
             raise ConfigError("flat_idx", "must be a 1-D integer array of flat device indices")
         idx = np.ascontiguousarray(idx.astype(np.int64, copy=False))
-        if idx.size and (idx.min() < 0 or idx.max() >= self._n):
+        code = K.check_flat_idx(idx, self._n)  # one pass: range and order (the event paths are hot)
+        if code < 0:
             raise ConfigError("flat_idx", f"indices must be in [0, {self._n})")
-        return idx
+        return (idx, code == 0) if want_order else idx
 
     def conductance_at(self, flat_idx) -> np.ndarray:
         """Noise-free conductance (S) of the devices ``flat_idx`` only (event-driven read).
 
-        The row kernels run with a row length of 1, so each index is one device: the same
+        The grid kernels run with a row length of 1, so each index is one device: the same
         per-device closed form as :meth:`conductance`, at a cost proportional to ``len(flat_idx)``.
         """
         idx = self._flat(flat_idx)
         out = np.empty((idx.size, 1), np.float64)
-        _kern("read_rows", out.size)(out, idx, 1, self.time, self._gl, self._gs, self._tw, self._te, self._nu,
-                                     self._tau, self._gmin, self._gmax, self._stuck, self._fp, self._ip, self._kr,
-                                     self._reads, False)
+        _kern("read_grid", SCATTER_COST * idx.size)(out, idx, self._col0, 1, self.time, self._gl, self._gs, self._tw,
+                                                    self._te, self._nu, self._tau, self._gmin, self._gmax,
+                                                    self._stuck, self._fp, self._ip, self._kr, self._reads, False)
         return out[:, 0]
 
     def long_term_at(self, flat_idx) -> np.ndarray:
         """Normalised long-term state of the devices ``flat_idx`` only (see :meth:`long_term`)."""
         idx = self._flat(flat_idx)
         out = np.empty((idx.size, 1), np.float64)
-        _kern("long_term_rows", out.size)(out, idx, 1, self.time, self._gl, self._tw, self._nu, self._stuck, self._fp)
+        _kern("long_term_grid", SCATTER_COST * idx.size)(out, idx, self._col0, 1, self.time, self._gl, self._tw,
+                                                         self._nu, self._stuck, self._gmin, self._gmax, self._fp,
+                                                         False)
         return out[:, 0]
 
-    def long_term(self, rows=None) -> np.ndarray:
-        """Normalised long-term state in [0, 1] at the current time (drift applied, no volatile part)."""
-        r = self._rows(rows)
-        out = np.empty((r.size, self.shape[1]), np.float64)
-        _kern("long_term_rows", out.size)(out, r, self.shape[1], self.time, self._gl, self._tw, self._nu, self._stuck, self._fp)
+    def long_term(self, rows=None, cols=None, siemens: bool = False) -> np.ndarray:
+        """Long-term state at the current time (drift applied, no volatile part): normalised to
+        [0, 1], or with ``siemens`` the conductance ``g_min + (g_max - g_min) * state`` of each
+        device's own window.  ``rows``/``cols`` select (lazy)."""
+        r, c, work = self._grid(rows, cols)
+        out = np.empty((r.size, c.size), np.float64)
+        _kern("long_term_grid", work)(out, r, c, self.shape[1], self.time, self._gl, self._tw, self._nu, self._stuck,
+                                      self._gmin, self._gmax, self._fp, bool(siemens))
         return out
 
     @property

@@ -463,8 +463,7 @@ def _write_one(i, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, 
     return v2 * 0.5 * (g_before + g_after) * fp[F_TPW] * m + v2 * fp[F_CLINE] * m
 
 
-@njit(cache=True, parallel=True, fastmath=FM)
-def pulse_all(nflat, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, fp, ip, kw, ks, knu):
+def _pulse_all_py(nflat, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, fp, ip, kw, ks, knu):
     """Pulse every device ``i`` with ``nflat[i]``; returns (energy J, pulses)."""
     e = 0.0
     cnt = 0
@@ -477,8 +476,7 @@ def pulse_all(nflat, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, 
     return e, cnt
 
 
-@njit(cache=True, parallel=True, fastmath=FM)
-def pulse_rows(rows, cols, n2, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+def _pulse_rows_py(rows, cols, n2, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
                fp, ip, kw, ks, knu):
     """Pulse devices of the given rows; ``n2`` has shape (len(rows), cols)."""
     e = 0.0
@@ -498,8 +496,7 @@ def pulse_rows(rows, cols, n2, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd
     return e, cnt
 
 
-@njit(cache=True, parallel=True, fastmath=FM)
-def pulse_sparse(idx, nv, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+def _pulse_sparse_py(idx, nv, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
                  fp, ip, kw, ks, knu):
     """Pulse devices ``idx[k]`` (unique flat indices) with ``nv[k]``."""
     e = 0.0
@@ -548,32 +545,33 @@ def _read_one(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, 
     return g if g > 0.0 else 0.0
 
 
-@njit(cache=True, parallel=True, fastmath=FM)
-def read_all(out, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
+def _read_all_py(out, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
     for i in prange(out.size):
         out[i] = _read_one(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy)
 
 
-@njit(cache=True, parallel=True, fastmath=FM)
-def read_rows(out, rows, cols, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
+def _read_grid_py(out, rows, csel, cols, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
+    """``out[k, q]`` = conductance of device ``rows[k] * cols + csel[q]`` (a row/column selection;
+    flat indices are ``rows=idx, csel=[0], cols=1``)."""
     for k in prange(rows.size):
         base = rows[k] * cols
-        for j in range(cols):
-            out[k, j] = _read_one(base + j, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy)
+        for q in range(csel.size):
+            out[k, q] = _read_one(base + csel[q], t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc,
+                                  noisy)
 
 
-@njit(cache=True, parallel=True)
-def long_term_rows(out, rows, cols, t, gl, tw, nu, stuck, fp):
-    """Normalised long-term state (drift applied, volatile part excluded)."""
+def _long_term_grid_py(out, rows, csel, cols, t, gl, tw, nu, stuck, gmin, gmax, fp, siemens):
+    """Long-term state (drift applied, volatile part excluded) of the selection as in
+    :func:`read_grid`: normalised to [0, 1], or in siemens (``gmin + (gmax - gmin) * state``)."""
     for k in prange(rows.size):
         base = rows[k] * cols
-        for j in range(cols):
-            i = base + j
-            out[k, j] = gl[i] if stuck[i] != 0 else lt_eff(gl[i], tw[i], nu[i], t, fp)
+        for q in range(csel.size):
+            i = base + csel[q]
+            x = gl[i] if stuck[i] != 0 else lt_eff(gl[i], tw[i], nu[i], t, fp)
+            out[k, q] = gmin[i] + (np.float64(gmax[i]) - gmin[i]) * x if siemens else x
 
 
-@njit(cache=True, parallel=True)
-def inverse_rows(out, rows, cols, target, t, gl, tw, nu, gmin, gmax, ap, bp, ad, bd, su, sd, stuck, fp, ip, n_cap):
+def _inverse_rows_py(out, rows, cols, target, t, gl, tw, nu, gmin, gmax, ap, bp, ad, bd, su, sd, stuck, fp, ip, n_cap):
     """Predicted signed pulse counts bringing each device's long-term state to ``target`` (S)."""
     law = ip[I_LAW]
     for k in prange(rows.size):
@@ -599,8 +597,7 @@ def materialize_st(t, gs, te, tau, fp):
 
 # ------------------------------------------------------------------------------------------------
 # construction: device-to-device constants and faults
-@njit(cache=True, parallel=True)
-def populate(n, g_min, g_max, s_win, s_step, s_nl, s_tau, nl_p, nl_d, p_up, p_dn, st_tau, nu_mean, nu_std,
+def _populate_py(n, g_min, g_max, s_win, s_step, s_nl, s_tau, nl_p, nl_d, p_up, p_dn, st_tau, nu_mean, nu_std,
              pmin, pmaxp, prand, kd, kf, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, gl):
     """Draw the per-device constants (aihwkit-style hidden parameters) and the initial state."""
     a_p0 = nl_to_a_nb(nl_p)
@@ -658,159 +655,6 @@ SERIAL_BELOW = 16384
 """Calls touching fewer devices than this run the serial twin of a kernel."""
 
 
-# serial twins: small calls skip the thread-pool launch (dominant below a few thousand devices)
-@njit(cache=True, fastmath=FM)
-def pulse_all_serial(nflat, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, fp, ip, kw, ks, knu):
-    """Pulse every device ``i`` with ``nflat[i]``; returns (energy J, pulses)."""
-    e = 0.0
-    cnt = 0
-    for i in range(nflat.size):
-        n = nflat[i]
-        if n != 0:
-            e += _write_one(i, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
-                            fp, ip, kw, ks, knu)
-            cnt += abs(n)
-    return e, cnt
-
-
-
-@njit(cache=True, fastmath=FM)
-def pulse_rows_serial(rows, cols, n2, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
-               fp, ip, kw, ks, knu):
-    """Pulse devices of the given rows; ``n2`` has shape (len(rows), cols)."""
-    e = 0.0
-    cnt = 0
-    for k in range(rows.size):
-        base = rows[k] * cols
-        ek = 0.0
-        ck = 0
-        for j in range(cols):
-            n = n2[k, j]
-            if n != 0:
-                ek += _write_one(base + j, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau,
-                                 stuck, fp, ip, kw, ks, knu)
-                ck += abs(n)
-        e += ek
-        cnt += ck
-    return e, cnt
-
-
-
-@njit(cache=True, fastmath=FM)
-def pulse_sparse_serial(idx, nv, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
-                 fp, ip, kw, ks, knu):
-    """Pulse devices ``idx[k]`` (unique flat indices) with ``nv[k]``."""
-    e = 0.0
-    cnt = 0
-    for k in range(idx.size):
-        n = nv[k]
-        if n != 0:
-            e += _write_one(idx[k], n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
-                            fp, ip, kw, ks, knu)
-            cnt += abs(n)
-    return e, cnt
-
-
-
-@njit(cache=True, fastmath=FM)
-def read_all_serial(out, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
-    for i in range(out.size):
-        out[i] = _read_one(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy)
-
-
-
-@njit(cache=True, fastmath=FM)
-def read_rows_serial(out, rows, cols, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
-    for k in range(rows.size):
-        base = rows[k] * cols
-        for j in range(cols):
-            out[k, j] = _read_one(base + j, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy)
-
-
-
-@njit(cache=True)
-def long_term_rows_serial(out, rows, cols, t, gl, tw, nu, stuck, fp):
-    """Normalised long-term state (drift applied, volatile part excluded)."""
-    for k in range(rows.size):
-        base = rows[k] * cols
-        for j in range(cols):
-            i = base + j
-            out[k, j] = gl[i] if stuck[i] != 0 else lt_eff(gl[i], tw[i], nu[i], t, fp)
-
-
-
-@njit(cache=True)
-def inverse_rows_serial(out, rows, cols, target, t, gl, tw, nu, gmin, gmax, ap, bp, ad, bd, su, sd, stuck, fp, ip, n_cap):
-    """Predicted signed pulse counts bringing each device's long-term state to ``target`` (S)."""
-    law = ip[I_LAW]
-    for k in range(rows.size):
-        base = rows[k] * cols
-        for j in range(cols):
-            i = base + j
-            if stuck[i] != 0:
-                out[k, j] = 0
-                continue
-            l = lt_eff(gl[i], tw[i], nu[i], t, fp)
-            tg = (target[k, j] - gmin[i]) / (np.float64(gmax[i]) - gmin[i])
-            out[k, j] = law_inverse(law, l, tg, ap[i], bp[i], ad[i], bd[i], su[i], sd[i], fp, n_cap)
-
-
-@njit(cache=True)
-def populate_serial(n, g_min, g_max, s_win, s_step, s_nl, s_tau, nl_p, nl_d, p_up, p_dn, st_tau, nu_mean, nu_std,
-             pmin, pmaxp, prand, kd, kf, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck, gl):
-    """Draw the per-device constants (aihwkit-style hidden parameters) and the initial state."""
-    a_p0 = nl_to_a_nb(nl_p)
-    a_d0 = nl_to_a_nb(nl_d)
-    for i in range(n):
-        z0, z1 = normal_pair(kd, i, 0)
-        z2, z3 = normal_pair(kd, i, 1)
-        z4, z5 = normal_pair(kd, i, 2)
-        z6 = normal(kd, i, 6)
-        lo = g_min * math.exp(s_win * z0) if s_win > 0.0 else g_min
-        hi = g_max * math.exp(s_win * z1) if s_win > 0.0 else g_max
-        if hi <= lo * (1.0 + 1e-6) + 1e-30:
-            hi = lo * (1.0 + 1e-6) + 1e-30  # keep a positive window under extreme spreads
-        gmin[i] = lo
-        gmax[i] = hi
-        gain = math.exp(s_step * z2) if s_step > 0.0 else 1.0
-        if s_nl > 0.0:
-            a_p = nl_to_a_nb(max(nl_p + s_nl * z3, 0.0))
-            a_d = nl_to_a_nb(max(nl_d + s_nl * z4, 0.0))
-        else:
-            a_p = a_p0
-            a_d = a_d0
-        su[i] = gain / p_up
-        sd[i] = gain / p_dn
-        if math.isinf(a_p):
-            ap[i] = 0.0
-            bp[i] = 1.0
-        else:
-            ap[i] = a_p * p_up / gain
-            bp[i] = 1.0 / (-math.expm1(-1.0 / a_p))
-        if math.isinf(a_d):
-            ad[i] = 0.0
-            bd[i] = 1.0
-        else:
-            ad[i] = a_d * p_dn / gain
-            bd[i] = 1.0 / (-math.expm1(-1.0 / a_d))
-        tau[i] = st_tau * math.exp(s_tau * z5) if s_tau > 0.0 else st_tau
-        nu[i] = abs(nu_mean + nu_std * z6)
-        u = uniform(kf, i, 0)
-        if u < pmin:
-            stuck[i] = 1
-            gl[i] = 0.0
-        elif u < pmin + pmaxp:
-            stuck[i] = 2
-            gl[i] = 1.0
-        elif u < pmin + pmaxp + prand:
-            stuck[i] = 3
-            gl[i] = uniform(kf, i, 1)
-        else:
-            stuck[i] = 0
-            gl[i] = 0.0
-
-
-
 # ================================================================================================
 # Block kernels (fast path: ``neurosim`` law, ``power`` drift, ``normal`` read noise).
 #
@@ -821,6 +665,7 @@ def populate_serial(n, g_min, g_max, s_win, s_step, s_nl, s_tau, nl_p, nl_d, p_u
 # arithmetic is one inline function shared by the dense, row and sparse kernels, so the same
 # events give bit-identical devices whichever kernel (and however many threads) ran them.
 BLK = 1024
+LBLK = 128  # event-list chunk
 
 
 @njit(cache=True, inline="always")
@@ -1019,12 +864,14 @@ def _pulse_seg_py(nflat, offs, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd
 def _pulse_list_py(idx, nv, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
                    fp, ip, kw, ks, knu, z1b, z2b):
     """Pulse devices ``idx[k]`` (unique flat indices) with ``nv[k]``.  Returns (energy J, pulses)."""
-    nch = (idx.size + BLK - 1) // BLK
+    # scattered events are latency-bound (cache misses), not bandwidth-bound: small chunks keep
+    # both threads busy to the end instead of one thread finishing the last 1024-event block alone
+    nch = (idx.size + LBLK - 1) // LBLK
     es = np.zeros(nch)
     cs = np.zeros(nch, np.int64)
     for c in prange(nch):
-        k0 = c * BLK
-        nb = min(BLK, idx.size - k0)
+        k0 = c * LBLK
+        nb = min(LBLK, idx.size - k0)
         e, k = _wblock(idx, 0, nv, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau,
                        stuck, fp, ip, kw, ks, z1b, z2b, k0)
         es[c] = e
@@ -1148,3 +995,36 @@ pulse_seg_fast_serial = _njit_noalias(_pulse_seg_py, "pulse_seg_fast_serial", Fa
 pulse_list_fast_serial = _njit_noalias(_pulse_list_py, "pulse_list_fast_serial", False)
 read_seg_fast_serial = _njit_noalias(_read_seg_py, "read_seg_fast_serial", False)
 
+
+# ------------------------------------------------------------------------------------------------
+# every kernel above is compiled twice: parallel, and a serial twin for small calls (the
+# thread-pool launch dominates below a few thousand devices; prange runs as range without
+# parallel=True).  One Python body, so the twins cannot drift apart.
+def _njit_pair(f, name, fastmath):
+    kw = {"cache": True, "fastmath": FM} if fastmath else {"cache": True}
+    return njit(parallel=True, **kw)(_twin(f, name)), njit(**kw)(_twin(f, name + "_serial"))
+
+
+pulse_all, pulse_all_serial = _njit_pair(_pulse_all_py, "pulse_all", True)
+pulse_rows, pulse_rows_serial = _njit_pair(_pulse_rows_py, "pulse_rows", True)
+pulse_sparse, pulse_sparse_serial = _njit_pair(_pulse_sparse_py, "pulse_sparse", True)
+read_all, read_all_serial = _njit_pair(_read_all_py, "read_all", True)
+read_grid, read_grid_serial = _njit_pair(_read_grid_py, "read_grid", True)
+long_term_grid, long_term_grid_serial = _njit_pair(_long_term_grid_py, "long_term_grid", True)
+inverse_rows, inverse_rows_serial = _njit_pair(_inverse_rows_py, "inverse_rows", False)
+populate, populate_serial = _njit_pair(_populate_py, "populate", False)
+
+
+@njit(cache=True)
+def check_flat_idx(idx, n):
+    """-1 if an index is outside [0, n); 0 if the indices strictly increase; 1 otherwise."""
+    code = 0
+    prev = -1
+    for k in range(idx.size):
+        v = idx[k]
+        if v < 0 or v >= n:
+            return -1
+        if v <= prev:
+            code = 1
+        prev = v
+    return code

@@ -301,8 +301,11 @@ def present_kernel(
     col = np.zeros(n_exc)
     col2 = np.zeros(n_exc)
     use_adc = adc_lsb > 0.0 or read_noise > 0.0 or read_add > 0.0
+    noisy = read_noise > 0.0 or read_add > 0.0
+    rn2 = read_noise * read_noise
+    adc_inv = 1.0 / adc_lsb if adc_lsb > 0.0 else 0.0
+    zcol = np.zeros(n_exc)
     use_gain = colgain.shape[0] == n_exc
-    nz = 0
     zbits = np.uint64(0)
     c = ctr[0]
     total = 0
@@ -327,6 +330,8 @@ def present_kernel(
             e1 = ev_ptr[t + 1]
             if e1 > e0:
                 if use_adc:
+                    # column currents of the active rows (weight units), then the exact column-sum
+                    # Gaussian of the devices' read noise, the ADC, and the clip at 0 A
                     for j in range(n_exc):
                         col[j] = 0.0
                         col2[j] = 0.0
@@ -335,31 +340,37 @@ def present_kernel(
                         for j in range(n_exc):
                             x = w[i, j]
                             col[j] += x
-                            col2[j] += (x + g0) * (x + g0) + g0 * g0
-                    rn2 = read_noise * read_noise
-                    var_add = read_add * (e1 - e0)
-                    for j in range(n_exc):
-                        x = col[j]
-                        if read_noise > 0.0 or read_add > 0.0:
-                            # column-sum of independent per-device read noise: zero-mean Gaussian
-                            # with variance rn^2 * sum G^2 + additive; standard normals come from a
-                            # per-network table of 2**16 draws indexed by 16-bit fields of a
-                            # counter-based 64-bit draw (four normals per draw)
-                            if nz == 0:
-                                zbits = bits64(key, 1000003, c)
-                                c += 1
-                                nz = 4
-                            nz -= 1
-                            gz = ntab[np.int64(zbits & np.uint64(0xFFFF))]
-                            zbits = zbits >> np.uint64(16)
-                            x += math.sqrt(rn2 * col2[j] + var_add) * gz
-                        if adc_lsb > 0.0:
-                            x = math.floor(x / adc_lsb + 0.5) * adc_lsb
-                            if x > adc_max:
-                                x = adc_max
-                        if x < 0.0:
-                            x = 0.0
-                        ge[j] += eff * colgain[j] * x
+                            col2[j] += x * x
+                    if noisy:
+                        # variance rn^2 * sum_i (G+_i^2 + G-_i^2) + additive; with G+ = w + g0 and
+                        # G- = g0 in weight units, sum (w + g0)^2 + g0^2 = sum w^2 + 2 g0 sum w + 2 n g0^2.
+                        # Standard normals from a per-network table of 2**16 iid normals: column j
+                        # takes entry (o + s*j) mod 2**16 with a fresh counter-based random offset o
+                        # and odd stride s every step - distinct entries within a step (odd s is a
+                        # bijection mod 2**16), and across steps a pair of columns shares an entry
+                        # with probability 2**-16, as with independent uniform indices
+                        nev = e1 - e0
+                        zbits = bits64(key, 1000003, c)
+                        c += 1
+                        zo = np.int64(zbits & np.uint64(0xFFFF))
+                        zs = np.int64((zbits >> np.uint64(16)) & np.uint64(0xFFFF)) | 1
+                        for j in range(n_exc):
+                            zcol[j] = ntab[(zo + zs * j) & 0xFFFF]
+                        var0 = read_add * nev + rn2 * 2.0 * nev * g0 * g0
+                        for j in range(n_exc):
+                            col[j] += math.sqrt(rn2 * (col2[j] + 2.0 * g0 * col[j]) + var0) * zcol[j]
+                    if adc_lsb > 0.0:
+                        for j in range(n_exc):
+                            x = math.floor(col[j] * adc_inv + 0.5) * adc_lsb
+                            col[j] = x if x < adc_max else adc_max
+                    if use_gain:
+                        for j in range(n_exc):
+                            x = col[j]
+                            ge[j] += eff * colgain[j] * (x if x > 0.0 else 0.0)
+                    else:
+                        for j in range(n_exc):
+                            x = col[j]
+                            ge[j] += eff * (x if x > 0.0 else 0.0)
                 elif mode == 1:
                     for e in range(e0, e1):
                         i = ev_idx[e]

@@ -574,12 +574,17 @@ class WTANetwork:
             K.normalize_int(self.wq, self.cfg.norm_target * self._qmax / self.cfg.w_max, self._qmax,
                             np.uint64(self._key_sr), self._ctr)
 
-    def _update_gain(self) -> None:
+    def _update_gain(self, cols=None) -> None:
+        """Column gains from the column sums of ``w`` (only ``cols`` changed, if given)."""
         cfg = self.cfg
         if self.mode != 2 or not cfg.column_gain or cfg.norm_target <= 0:
             return
-        s = self.w.sum(axis=0)
-        self._gain = np.where(s > 0, cfg.norm_target / np.maximum(s, 1e-300), 1.0)
+        if cols is None or self._gain.shape[0] != cfg.n_exc:
+            s = self.w.sum(axis=0)
+            self._gain = np.where(s > 0, cfg.norm_target / np.maximum(s, 1e-300), 1.0)
+        else:
+            s = self.w[:, cols].sum(axis=0)
+            self._gain[cols] = np.where(s > 0, cfg.norm_target / np.maximum(s, 1e-300), 1.0)
 
     def _after(self, learn: bool) -> None:
         cfg = self.cfg
@@ -599,8 +604,9 @@ class WTANetwork:
                 cols = np.flatnonzero(self._touched).astype(np.int64)
             self._touched[:] = 0
             if cols.size:
+                every = cols.size == cfg.n_exc  # renormalisation: whole-array read, no index lists
                 if cfg.normalize_long_term:
-                    wc = np.asarray(xb.weights(cols, long_term=True), np.float64) * cfg.w_max
+                    wc = np.asarray(xb.weights(None if every else cols, long_term=True), np.float64) * cfg.w_max
                 else:
                     wc = self.w[:, cols]
                 desired = np.clip(wc + self.dw[:, cols], 0.0, cfg.w_max)
@@ -611,7 +617,7 @@ class WTANetwork:
                     else:
                         K.normalize_float(desired, cfg.norm_target)
                     np.minimum(desired, cfg.w_max, out=desired)
-                if cols.size == cfg.n_exc:
+                if every:
                     xb.update((desired - wc) / cfg.w_max)
                 else:
                     xb.update((desired - wc) / cfg.w_max, cols=cols)
@@ -623,7 +629,7 @@ class WTANetwork:
             self._update_gain()
         elif cols.size:
             self.w[:, cols] = np.asarray(xb.weights(cols), np.float64) * cfg.w_max
-            self._update_gain()
+            self._update_gain(cols)
 
     def _run(self, ptr, idx, learn: bool) -> int:
         cfg = self.cfg

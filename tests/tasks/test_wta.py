@@ -299,6 +299,76 @@ def test_crossbar_backend_learns_small():
     assert net.xb.pulse_count == p0
 
 
+def _one_step_crossbar(**kw) -> WTANetwork:
+    """A crossbar network presenting one 0.5 ms step and no rest: after a presentation ``ge`` is
+    exactly ``efficacy * gain * (column input of that step)`` (ge starts at 0, decays first)."""
+    pytest.importorskip("hwsnn.crossbar")
+    base = dict(n_in=16, n_exc=40, t_present=0.5, t_rest=0.0, fast_forward=False, rerun_min_spikes=0,
+                column_gain=False, device_preset="sto")
+    base.update(kw)
+    return WTANetwork(WTAConfig.tuned(**base), "crossbar", seed=5)
+
+
+def test_crossbar_step_input_goes_through_the_adc():
+    # reference: ADC codes round(col / lsb) clipped to the range, in weight units (io.adc_range
+    # is in weight units of w_max); column_gain=False also covers the no-gain path of the kernel
+    net = _one_step_crossbar(adc_bits=4, read_noise=0.0, crossbar_options={"io": {"adc_range": [0.0, 1.5]}})
+    cfg = net.cfg
+    lsb = 1.5 * cfg.w_max / 15
+    active = np.zeros((1, cfg.n_in), bool)
+    active[0, [1, 4, 5, 9]] = True
+    seen_clip = seen_round = False
+    for _ in range(3):
+        w = net.weights().copy()
+        net.ge[:] = 0.0
+        net.present_raster(active, learn=False)
+        col = w[active[0]].sum(axis=0)
+        expect = cfg.efficacy * np.clip(np.floor(col / lsb + 0.5) * lsb, 0.0, 1.5 * cfg.w_max)
+        np.testing.assert_allclose(net.ge, expect, rtol=1e-12, atol=1e-12)
+        seen_clip |= bool(np.any(col > 1.5 * cfg.w_max))
+        seen_round |= bool(np.any(np.abs(cfg.efficacy * col - net.ge) > 1e-3))
+    assert seen_round, "the case must exercise quantisation to mean anything"
+    # mutant: the same network without the ADC gives a different input
+    ideal = _one_step_crossbar(adc_bits=-1, read_noise=0.0)
+    ideal.ge[:] = 0.0
+    ideal.present_raster(active, learn=False)
+    assert not np.allclose(ideal.ge, cfg.efficacy * np.clip(np.floor(w[active[0]].sum(0) / lsb + 0.5) * lsb, 0, 1.5))
+
+
+def test_crossbar_step_read_noise_is_the_column_sum_gaussian():
+    # per-device relative read noise rn on both devices of each differential pair (G+ = w + g0,
+    # G- = g0 in weight units): the column input is col + N(0, rn^2 * sum_i ((w_i + g0)^2 + g0^2))
+    rn = 0.05
+    # a narrow window (g_min = g_max / 3: g0 = w_max / 2) so the g0 terms carry weight
+    net = _one_step_crossbar(adc_bits=-1, read_noise=rn, device_options={"g_min": 1e-8, "g_max": 3e-8})
+    cfg = net.cfg
+    p = net.xb.params
+    g0 = net.xb.config.mapping.w_span * p.g_min / (p.g_max - p.g_min) * cfg.w_max
+    active = np.zeros((1, cfg.n_in), bool)
+    active[0, [0, 3, 7, 8, 12]] = True
+    n = 1500
+    z = np.empty((n, cfg.n_exc))
+    for k in range(n):
+        w = net.weights()[active[0]]  # the weights the kernel integrates (refreshed as the array drifts)
+        col = w.sum(axis=0)
+        sigma = rn * np.sqrt(((w + g0) ** 2 + g0**2).sum(axis=0))
+        net.ge[:] = 0.0
+        net.present_raster(active, learn=False)
+        z[k] = (net.ge / cfg.efficacy - col) / sigma
+    m = z.size
+    assert abs(z.mean()) < 4.0 / math.sqrt(m)
+    assert 0.95 < z.var() < 1.05, z.var()
+    # every column on its own (sd of a sample variance of n normals: sqrt(2 / n))
+    v = z.var(axis=0)
+    assert np.all(np.abs(v - 1.0) < 5.0 * math.sqrt(2.0 / n)), v
+    # columns of one step are independent (distinct normals), and steps are independent
+    c = np.corrcoef(z.T)
+    off = c[~np.eye(cfg.n_exc, dtype=bool)]
+    assert np.abs(off).max() < 5.0 / math.sqrt(n)
+    lag = np.mean(z[1:] * z[:-1])
+    assert abs(lag) < 4.0 / math.sqrt(m)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("synapse, target", [("ideal", 0.90), ("int8", 0.885), ("crossbar", 0.85)])
 def test_digits_headline_accuracy(synapse, target):
