@@ -306,6 +306,7 @@ def present_kernel(
     adc_inv = 1.0 / adc_lsb if adc_lsb > 0.0 else 0.0
     zcol = np.zeros(n_exc)
     use_gain = colgain.shape[0] == n_exc
+    nz = 0
     zbits = np.uint64(0)
     c = ctr[0]
     total = 0
@@ -340,25 +341,24 @@ def present_kernel(
                         for j in range(n_exc):
                             x = w[i, j]
                             col[j] += x
-                            col2[j] += x * x
+                            col2[j] += (x + g0) * (x + g0) + g0 * g0
                     if noisy:
-                        # variance rn^2 * sum_i (G+_i^2 + G-_i^2) + additive; with G+ = w + g0 and
-                        # G- = g0 in weight units, sum (w + g0)^2 + g0^2 = sum w^2 + 2 g0 sum w + 2 n g0^2.
-                        # Standard normals from a per-network table of 2**16 iid normals: column j
-                        # takes entry (o + s*j) mod 2**16 with a fresh counter-based random offset o
-                        # and odd stride s every step - distinct entries within a step (odd s is a
-                        # bijection mod 2**16), and across steps a pair of columns shares an entry
-                        # with probability 2**-16, as with independent uniform indices
-                        nev = e1 - e0
-                        zbits = bits64(key, 1000003, c)
-                        c += 1
-                        zo = np.int64(zbits & np.uint64(0xFFFF))
-                        zs = np.int64((zbits >> np.uint64(16)) & np.uint64(0xFFFF)) | 1
+                        # variance rn^2 * sum_i (G+_i^2 + G-_i^2) + additive, with G+ = w + g0 and
+                        # G- = g0 in weight units.  Standard normals: a per-network table of 2**16
+                        # draws indexed by the 16-bit fields of counter-based 64-bit draws (four
+                        # normals per draw, in column order, the stream running on across steps);
+                        # drawn first so that the arithmetic loop below vectorises
                         for j in range(n_exc):
-                            zcol[j] = ntab[(zo + zs * j) & 0xFFFF]
-                        var0 = read_add * nev + rn2 * 2.0 * nev * g0 * g0
+                            if nz == 0:
+                                zbits = bits64(key, 1000003, c)
+                                c += 1
+                                nz = 4
+                            nz -= 1
+                            zcol[j] = ntab[np.int64(zbits & np.uint64(0xFFFF))]
+                            zbits = zbits >> np.uint64(16)
+                        var_add = read_add * (e1 - e0)
                         for j in range(n_exc):
-                            col[j] += math.sqrt(rn2 * (col2[j] + 2.0 * g0 * col[j]) + var0) * zcol[j]
+                            col[j] += math.sqrt(rn2 * col2[j] + var_add) * zcol[j]
                     if adc_lsb > 0.0:
                         for j in range(n_exc):
                             x = math.floor(col[j] * adc_inv + 0.5) * adc_lsb

@@ -361,7 +361,7 @@ def test_crossbar_step_read_noise_is_the_column_sum_gaussian():
     # every column on its own (sd of a sample variance of n normals: sqrt(2 / n))
     v = z.var(axis=0)
     assert np.all(np.abs(v - 1.0) < 5.0 * math.sqrt(2.0 / n)), v
-    # columns of one step are independent (distinct normals), and steps are independent
+    # columns of one step are independent, and so are successive steps
     c = np.corrcoef(z.T)
     off = c[~np.eye(cfg.n_exc, dtype=bool)]
     assert np.abs(off).max() < 5.0 / math.sqrt(n)
