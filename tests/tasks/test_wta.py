@@ -91,12 +91,7 @@ def reference_presentation(cfg: WTAConfig, w, state, raster, learn):
             for j in fired:
                 counts[j] += 1
         if learn:
-            for i in spikes_in:
-                for j in range(n_exc):
-                    w[i, j] = max(w[i, j] - cfg.nu_pre * post1[j], 0.0)
-            for j in fired:
-                for i in range(n_in):
-                    w[i, j] = min(w[i, j] + cfg.nu_post * pre[i] * post2[j], cfg.w_max)
+            reference_rule(w, pre, post1, post2, spikes_in, fired, cfg)
         pre[spikes_in] = 1.0
         for j in fired:
             post1[j] = 1.0
@@ -105,6 +100,17 @@ def reference_presentation(cfg: WTAConfig, w, state, raster, learn):
     if learn:
         theta *= math.exp(-n_total * dt / cfg.tau_theta)
     return counts
+
+
+def reference_rule(w, pre, post1, post2, spikes_in, fired, cfg: WTAConfig) -> None:
+    """The D&C triplet rule of one step, traces before this step's increments (in place)."""
+    n_in, n_exc = w.shape
+    for i in spikes_in:
+        for j in range(n_exc):
+            w[i, j] = max(w[i, j] - cfg.nu_pre * post1[j], 0.0)
+    for j in fired:
+        for i in range(n_in):
+            w[i, j] = min(w[i, j] + cfg.nu_post * pre[i] * post2[j], cfg.w_max)
 
 
 def _tiny(**kw) -> WTAConfig:
@@ -144,6 +150,57 @@ def test_kernel_matches_dense_reference(inhibition, learn):
             np.testing.assert_allclose(net.vi, st["vi"], rtol=0, atol=1e-9)
         total += c_kernel.sum()
     assert total > 0, "the test case must produce spikes to mean anything"
+
+
+def _rule_on_rasters(w0, pre_r, post_r, cfg: WTAConfig, post2_late: bool = False) -> np.ndarray:
+    """reference_rule over forced rasters with decayed nearest-spike traces (the WTA per-step
+    order); ``post2_late`` is a deliberate mutant: post2 read after its increment."""
+    w = w0.copy()
+    d = [math.exp(-cfg.dt / tau) for tau in (cfg.tau_pre, cfg.tau_post1, cfg.tau_post2)]
+    pre, post1, post2 = np.zeros(w.shape[0]), np.zeros(w.shape[1]), np.zeros(w.shape[1])
+    for t in range(pre_r.shape[0]):
+        pre *= d[0]
+        post1 *= d[1]
+        post2 *= d[2]
+        spikes_in, fired = np.flatnonzero(pre_r[t]), np.flatnonzero(post_r[t])
+        if post2_late:
+            post2[fired] = 1.0
+        reference_rule(w, pre, post1, post2, spikes_in, fired, cfg)
+        pre[spikes_in] = 1.0
+        post1[fired] = 1.0
+        post2[fired] = 1.0
+    return w
+
+
+def test_wta_rule_equals_general_engine_triplet_stdp():
+    # The fused WTA kernel's rule is pinned to reference_rule by the test above; here the same
+    # rule is checked against hwsnn.plasticity.TripletSTDP running in the general engine
+    # (hwsnn.snn.Network) on forced pre and post rasters, so the two implementations of the D&C
+    # triplet rule cannot drift apart.  Weights stay inside the bounds (no clipping), where the
+    # engine's single clip of the summed change and the kernel's two clips agree.
+    from hwsnn.plasticity import TripletSTDP
+    from hwsnn.snn import Network
+
+    cfg = _tiny(nu_pre=0.003, nu_post=0.01)
+    n_in, n_exc, steps = cfg.n_in, cfg.n_exc, 400
+    rng = np.random.default_rng(7)
+    pre_r = rng.random((steps, n_in)) < 0.06
+    post_r = rng.random((steps, n_exc)) < 0.05
+    w0 = rng.uniform(0.3, 0.6, (n_in, n_exc))
+    w_ref = _rule_on_rasters(w0, pre_r, post_r, cfg)
+    net = Network(dt=cfg.dt * 1e-3, synapse="ideal", seed=0)
+    net.add_input("pre", n_in)
+    net.add_input("post", n_exc)
+    rule = TripletSTDP(nu_pre=cfg.nu_pre, nu_post=cfg.nu_post, tau_pre=cfg.tau_pre * 1e-3,
+                       tau_post1=cfg.tau_post1 * 1e-3, tau_post2=cfg.tau_post2 * 1e-3, w_max=cfg.w_max)
+    proj = net.connect("pre", "post", w=w0.copy(), rule=rule)
+    net.run(steps, inputs={"pre": pre_r, "post": post_r})
+    w_eng = proj.syn.weights()
+    assert 0.0 < w_ref.min() and w_ref.max() < cfg.w_max, "the case must stay inside the bounds"
+    assert np.abs(w_ref - w0).max() > 0.05, "the case must change weights to mean anything"
+    np.testing.assert_allclose(w_eng, w_ref, rtol=0, atol=1e-12)
+    # mutant check: post2 taken after its increment (a classic triplet mistake) must not pass
+    assert not np.allclose(w_eng, _rule_on_rasters(w0, pre_r, post_r, cfg, post2_late=True), rtol=0, atol=1e-6)
 
 
 def test_fast_forward_equals_full_rest():
