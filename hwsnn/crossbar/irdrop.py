@@ -118,9 +118,11 @@ def _iterate(g, v, r, tol, max_iter):
                 new = g[i, j] * (vwl[i, j] - vbl[i, j])
                 d = new - cur[i, j]
                 res = max(res, abs(d))
-                big = max(big, abs(new))
+                # scale from the old and the new current: the new one alone can be exactly 0 (a
+                # 1x1 array with 2*r*G = 1 maps I0 to 0), which must not pass for convergence
+                big = max(big, abs(new), abs(cur[i, j]))
                 cur[i, j] += gam * d
-        if res <= tol * big or big == 0.0:
+        if res <= tol * big:
             converged = True
             break
     out = np.zeros(n)

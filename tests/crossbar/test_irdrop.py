@@ -100,3 +100,11 @@ def test_fast_matches_nodal_on_any_small_shape(m, n, seed, drop):
     ref = ir_drop_nodal(g, v, r)
     scale = max(np.max(np.abs(ref)), 1e-30)
     assert np.max(np.abs(ir_drop_currents(g, v, r, tol=1e-11) - ref)) <= 1e-7 * scale
+
+
+def test_fast_model_exact_cancellation_case():
+    # found by hypothesis: 1x1 with 2*r*G = 1 maps the first-order current exactly to 0 on the
+    # first iteration; the stop test once took that for convergence and returned I0/3 (nodal: I0/2)
+    g, v, r = rand_case(1, 1, 0, 0.5)
+    assert 2 * r * g[0, 0] == pytest.approx(1.0)
+    np.testing.assert_allclose(ir_drop_currents(g, v, r, tol=1e-11), ir_drop_nodal(g, v, r), rtol=1e-9)
