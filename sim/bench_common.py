@@ -147,3 +147,17 @@ async def run_cycle_bench(
 
 
 __all__.append("cocotb")
+
+
+async def run_unit_bench(dut, *, unit: str, params_cls, make: Callable, inputs: list[str], outputs: list[str],
+                         coverage_bins: Iterable[str], signed_outputs: Iterable[str] = ()) -> int:
+    """The body of a unit's cocotb test: parameters from the runner, ``make(params)`` ->
+    ``(model, stimulus)``, the checked run, then coverage and cycle count into the report."""
+    params_d, cycles, seed = bench_config()
+    model, stim = make(params_cls.from_dict(params_d))
+    checked = await run_cycle_bench(
+        dut, unit=unit, inputs=inputs, outputs=outputs, signed_outputs=signed_outputs, model_step=model.step,
+        stimulus=stim, cycles=cycles, seed=seed,
+    )
+    add_to_report({"coverage": {k: int(model.cov.get(k, 0)) for k in coverage_bins}, "cycles_checked": checked})
+    return checked

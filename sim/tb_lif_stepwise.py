@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 
 import cocotb
-from bench_common import add_to_report, bench_config, run_cycle_bench
+from bench_common import run_unit_bench
 
 from hwsnn.golden.lif_stepwise import (
     LifStepwiseIn,
@@ -186,11 +186,5 @@ def make(params: LifStepwiseParams):
 
 @cocotb.test()
 async def lif_stepwise_matches_golden(dut):
-    params_d, cycles, seed = bench_config()
-    params = LifStepwiseParams.from_dict(params_d)
-    model, stim = make(params)
-    checked = await run_cycle_bench(
-        dut, unit="lif_stepwise", inputs=INPUTS, outputs=OUTPUTS, signed_outputs=SIGNED_OUTPUTS,
-        model_step=model.step, stimulus=stim, cycles=cycles, seed=seed,
-    )
-    add_to_report({"coverage": {k: int(model.cov.get(k, 0)) for k in COVERAGE_BINS}, "cycles_checked": checked})
+    await run_unit_bench(dut, unit="lif_stepwise", params_cls=LifStepwiseParams, make=make, inputs=INPUTS, outputs=OUTPUTS,
+                         coverage_bins=COVERAGE_BINS, signed_outputs=SIGNED_OUTPUTS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 import cocotb
-from bench_common import add_to_report, bench_config, run_cycle_bench
+from bench_common import run_unit_bench
 
 from hwsnn.golden.stdp import StdpTraceIn, stdp_trace_reset, stdp_trace_step
 from hwsnn.spec.units import StdpTraceParams
@@ -95,10 +95,5 @@ def make(params: StdpTraceParams):
 
 @cocotb.test()
 async def stdp_trace_matches_golden(dut):
-    params_d, cycles, seed = bench_config()
-    model, stim = make(StdpTraceParams.from_dict(params_d))
-    checked = await run_cycle_bench(
-        dut, unit="stdp_trace", inputs=INPUTS, outputs=OUTPUTS, model_step=model.step, stimulus=stim,
-        cycles=cycles, seed=seed,
-    )
-    add_to_report({"coverage": {k: int(model.cov.get(k, 0)) for k in COVERAGE_BINS}, "cycles_checked": checked})
+    await run_unit_bench(dut, unit="stdp_trace", params_cls=StdpTraceParams, make=make, inputs=INPUTS, outputs=OUTPUTS,
+                         coverage_bins=COVERAGE_BINS)

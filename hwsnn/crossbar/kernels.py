@@ -18,6 +18,26 @@ SCHEME_DIFF, SCHEME_REF = 0, 1
 MODE_RESET_PLUS, MODE_SET_MINUS = 0, 1
 
 
+@njit(cache=True, inline="always")
+def _noisy_column(g, x, col, noise_on, sr, has_sa, sa, key, counter):
+    """``sum_i x_i G_i,col`` plus (``noise_on``) one draw of its column-sum read-noise Gaussian."""
+    s = 0.0
+    v = 0.0
+    for i in range(g.shape[0]):
+        xi = x[i]
+        if xi == 0.0:
+            continue
+        gj = g[i, col]
+        s += xi * gj
+        if noise_on:
+            v += xi * xi * sr * sr * gj * gj
+            if has_sa:
+                v += xi * xi * sa[i, col] ** 2
+    if noise_on and v > 0.0:
+        s += math.sqrt(v) * normal(key, col, counter)
+    return s
+
+
 @njit(cache=True)
 def read_columns(g, x, scheme, n_out, c, noise_on, sr, has_sa, sa, key, counter, out_noise, adc_on, adc_lo, adc_step,
                  adc_max, adc_sat):
@@ -52,36 +72,10 @@ def read_columns(g, x, scheme, n_out, c, noise_on, sr, has_sa, sa, key, counter,
                 s += math.sqrt(v) * normal(key, j, counter)
             y[j] = c * s
     else:
-        sref = 0.0
-        vref = 0.0
-        for i in range(k):
-            xi = x[i]
-            if xi == 0.0:
-                continue
-            gr = g[i, n_out]
-            sref += xi * gr
-            if noise_on:
-                vref += xi * xi * sr * sr * gr * gr
-                if has_sa:
-                    vref += xi * xi * sa[i, n_out] ** 2
-        if noise_on and vref > 0.0:
-            sref += math.sqrt(vref) * normal(key, n_out, counter)
+        # the reference column's draw is shared: subtracted from every weight column
+        sref = _noisy_column(g, x, n_out, noise_on, sr, has_sa, sa, key, counter)
         for j in range(n_out):
-            s = 0.0
-            v = 0.0
-            for i in range(k):
-                xi = x[i]
-                if xi == 0.0:
-                    continue
-                gj = g[i, j]
-                s += xi * gj
-                if noise_on:
-                    v += xi * xi * sr * sr * gj * gj
-                    if has_sa:
-                        v += xi * xi * sa[i, j] ** 2
-            if noise_on and v > 0.0:
-                s += math.sqrt(v) * normal(key, j, counter)
-            y[j] = c * (s - sref)
+            y[j] = c * (_noisy_column(g, x, j, noise_on, sr, has_sa, sa, key, counter) - sref)
     finish_columns(y, key, counter, out_noise, adc_on, adc_lo, adc_step, adc_max, adc_sat)
     return y
 

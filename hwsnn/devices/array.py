@@ -45,6 +45,17 @@ def _int_array(x, field: str) -> np.ndarray:
     return a.astype(np.int64, copy=False)
 
 
+def _axis_index(x, field: str, n: int) -> np.ndarray:
+    """Validated contiguous int64 row or column indices in ``[0, n)``."""
+    a = np.asarray(x)
+    if a.ndim != 1 or not (np.issubdtype(a.dtype, np.integer) or a.size == 0):
+        raise ConfigError(field, "must be a 1-D integer index array")
+    a = np.ascontiguousarray(a.astype(np.int64, copy=False))
+    if a.size and (a.min() < 0 or a.max() >= n):
+        raise ConfigError(field, f"indices must be in [0, {n})")
+    return a
+
+
 class DeviceArray:
     """A 2-D array of devices sharing one :class:`DeviceParams`.
 
@@ -165,13 +176,7 @@ class DeviceArray:
     def _rows(self, rows) -> np.ndarray:
         if rows is None:
             return np.arange(self.shape[0], dtype=np.int64)
-        r = np.asarray(rows)
-        if r.ndim != 1 or not np.issubdtype(r.dtype, np.integer):
-            raise ConfigError("rows", "must be a 1-D integer index array")
-        r = r.astype(np.int64, copy=False)
-        if r.size and (r.min() < 0 or r.max() >= self.shape[0]):
-            raise ConfigError("rows", f"indices must be in [0, {self.shape[0]})")
-        return np.ascontiguousarray(r)
+        return _axis_index(rows, "rows", self.shape[0])
 
     def _state(self):
         return (self._gl, self._gs, self._tw, self._te, self._ev, self._gmin, self._gmax, self._ap, self._bp,
@@ -198,15 +203,6 @@ class DeviceArray:
         """Conductance (S) with read noise, fresh noise on every call (``rows``/``cols`` select)."""
         return self._read(rows, noisy=True, cols=cols)
 
-    def _cols(self, cols) -> np.ndarray:
-        c = np.asarray(cols)
-        if c.ndim != 1 or not (np.issubdtype(c.dtype, np.integer) or c.size == 0):
-            raise ConfigError("cols", "must be a 1-D integer index array")
-        c = np.ascontiguousarray(c.astype(np.int64, copy=False))
-        if c.size and (c.min() < 0 or c.max() >= self.shape[1]):
-            raise ConfigError("cols", f"indices must be in [0, {self.shape[1]})")
-        return c
-
     def _grid(self, rows, cols):
         """(row indices, column selection, work estimate) of a rows x cols selection."""
         r = self._rows(rows)
@@ -214,7 +210,7 @@ class DeviceArray:
             if self._all_cols is None:
                 self._all_cols = np.arange(self.shape[1], dtype=np.int64)
             return r, self._all_cols, r.size * self.shape[1]
-        c = self._cols(cols)
+        c = _axis_index(cols, "cols", self.shape[1])
         # a few columns of each row are scattered accesses; most of a row is nearly contiguous
         cost = SCATTER_COST if 4 * c.size < self.shape[1] else 1
         return r, c, cost * r.size * c.size
