@@ -1,0 +1,198 @@
+"""The learning engine's contract: typed parameter models, neuron models and plasticity rules.
+
+Everything the engine compiles is described by a frozen, validated parameter model
+(:class:`Params`, a pydantic v2 model whose field docstrings are the field documentation, in SI
+units).  Two families plug into the engine through registries:
+
+* a **neuron model** (:class:`NeuronModel`, registered with :func:`register_neuron` under its
+  ``model`` name) supplies the per-step state update of a population;
+* a **plasticity rule** (:class:`Rule`, registered with :func:`register_rule` under its ``kind``)
+  supplies the traces it needs (:class:`TraceSpec`), compiled hooks (on a presynaptic spike, on a
+  postsynaptic spike, per sample) and an integer twin (:meth:`Rule.to_int`).
+
+The kernel factory (:mod:`hwsnn.engine.kernel`) generates one fused, cached per-sample kernel from
+(neuron, rules, synapse backend, read path) by calling the hooks by name, so a rule written once
+runs on ideal, integer and crossbar synapses without Python in the time-step loop.  A rule
+defined anywhere -- a test module, a user's script -- becomes available to configs as soon as its
+module is imported and the class is registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
+
+from pydantic import BaseModel, ConfigDict
+
+from hwsnn.errors import ConfigError
+
+__all__ = [
+    "Params",
+    "NeuronModel",
+    "Rule",
+    "TraceSpec",
+    "RuleHooks",
+    "register_neuron",
+    "register_rule",
+    "neuron_class",
+    "rule_class",
+    "neuron_models",
+    "rule_kinds",
+]
+
+
+class Params(BaseModel):
+    """Base of every typed parameter section: frozen, unknown fields rejected, field docstrings
+    kept as descriptions (they generate the config reference)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
+                              validate_default=True, allow_inf_nan=False)
+
+    def replace(self, **changes: Any):
+        """A validated copy with ``changes`` applied."""
+        return type(self).model_validate({**self.model_dump(), **changes})
+
+
+@dataclass(frozen=True)
+class TraceSpec:
+    """A nearest-spike synaptic trace a rule reads.
+
+    The engine keeps, per neuron, the step of its last spike in the current sample; a trace's value
+    ``k`` steps after the spike is ``table[k]`` (float: ``exp(-k dt / tau)``; integer: the
+    ``stdp_trace`` unit's ceil-decay from ``2**X_BITS - 1``).  Traces restart at every sample.
+    """
+
+    side: str
+    """``"pre"`` or ``"post"``."""
+    tau: float
+    """Time constant (s)."""
+
+
+class RuleHooks(NamedTuple):
+    """Compiled hooks of a rule (Numba ``njit(inline="always")`` functions or ``None``).
+
+    ``on_pre(c, w, x_pre..., x_post...) -> dw``: weight change of synapse ``(i, j)`` when input
+    ``i`` spikes (called for the postsynaptic neurons in ``pre_scope``); the trace arguments are the
+    rule's :meth:`Rule.traces` in order, read *before* this step's increments.
+    ``on_post(c, w, x_pre..., x_post...) -> dw``: likewise when neuron ``j`` spikes.
+    Integer twins take an extra last argument, ``r``, the 16-bit LFSR16 value of this synapse
+    evaluation, and return an integer change.
+    """
+
+    on_pre: Any = None
+    on_post: Any = None
+    pre_scope: str = "active"
+    """``"active"``: only postsynaptic neurons that spiked in this sample (their traces are non-zero);
+    ``"all"``: every postsynaptic neuron."""
+    post_scope: str = "active"
+    """Likewise for the presynaptic side of ``on_post``."""
+
+
+class NeuronModel(Params):
+    """Base of neuron models; subclasses set ``model: Literal["name"]``."""
+
+    model: str
+
+
+class Rule(Params):
+    """Base of plasticity rules; subclasses set ``kind: Literal["name"]``."""
+
+    kind: str
+
+    integer: ClassVar[bool] = False
+    """True for integer twins (hooks take the LFSR value and return integer changes)."""
+
+    def traces(self) -> tuple[TraceSpec, ...]:
+        """The traces the hooks read, in argument order."""
+        return ()
+
+    def hooks(self) -> RuleHooks:
+        """The compiled hooks."""
+        return RuleHooks()
+
+    def consts(self, ctx: "CompileContext") -> NamedTuple:
+        """Per-network constants passed to the hooks as ``c`` (a NamedTuple of numbers)."""
+        raise NotImplementedError
+
+    def to_int(self, fmt: "IntFormat") -> "Rule":
+        """The integer twin for the integer backend's number formats."""
+        raise ConfigError(f"rules.{self.kind}", "has no integer twin")
+
+
+@dataclass(frozen=True)
+class IntFormat:
+    """Number formats of the integer backend (one source: :class:`hwsnn.engine.config` fills it)."""
+
+    w_bits: int
+    """Weight code bits; codes are ``0 .. 2**w_bits - 1`` for weights ``0 .. w_max``."""
+    x_bits: int
+    """Trace bits (``stdp_trace``'s ``X_BITS``)."""
+
+
+@dataclass(frozen=True)
+class CompileContext:
+    """What a rule may know about the network it is compiled into."""
+
+    dt: float
+    """Time step (s)."""
+    w_max: float
+    """Weight bound in weight units (integer backend: ``2**w_bits - 1``)."""
+    n_in: int
+    n_out: int
+    backend: str
+    """``"ideal"``, ``"integer"`` or ``"crossbar"``."""
+
+
+_NEURONS: dict[str, type[NeuronModel]] = {}
+_RULES: dict[str, type[Rule]] = {}
+
+
+def _default_of(cls, name: str) -> str:
+    f = cls.model_fields.get(name)
+    if f is None or not isinstance(f.default, str):
+        raise TypeError(f"{cls.__name__} needs a string default for {name!r} (its registry name)")
+    return f.default
+
+
+def register_neuron(cls: type[NeuronModel]) -> type[NeuronModel]:
+    """Class decorator: make a neuron model selectable as ``neuron.model = "<name>"``."""
+    _NEURONS[_default_of(cls, "model")] = cls
+    return cls
+
+
+def register_rule(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: make a rule selectable as ``[[rules]] kind = "<name>"``."""
+    _RULES[_default_of(cls, "kind")] = cls
+    return cls
+
+
+def neuron_class(model: str, field: str = "neuron.model") -> type[NeuronModel]:
+    _load_builtins()
+    try:
+        return _NEURONS[model]
+    except KeyError:
+        raise ConfigError(field, f"unknown neuron model {model!r} (known: {', '.join(sorted(_NEURONS))})") from None
+
+
+def rule_class(kind: str, field: str = "rules.kind") -> type[Rule]:
+    _load_builtins()
+    try:
+        return _RULES[kind]
+    except KeyError:
+        raise ConfigError(field, f"unknown rule {kind!r} (known: {', '.join(sorted(_RULES))})") from None
+
+
+def neuron_models() -> list[str]:
+    _load_builtins()
+    return sorted(_NEURONS)
+
+
+def rule_kinds() -> list[str]:
+    _load_builtins()
+    return sorted(_RULES)
+
+
+def _load_builtins() -> None:
+    # the built-in models register themselves on import
+    import hwsnn.engine.neurons  # noqa: F401
+    import hwsnn.engine.rules  # noqa: F401
