@@ -65,7 +65,7 @@ class TraceSpec:
     side: str
     """``"pre"`` or ``"post"``."""
     tau: float
-    """Time constant (s)."""
+    """Time constant (s); for integer twins the ``stdp_trace`` ``DECAY_SHIFT`` instead."""
 
 
 class RuleHooks(NamedTuple):
@@ -75,12 +75,14 @@ class RuleHooks(NamedTuple):
     ``i`` spikes (called for the postsynaptic neurons in ``pre_scope``); the trace arguments are the
     rule's :meth:`Rule.traces` in order, read *before* this step's increments.
     ``on_post(c, w, x_pre..., x_post...) -> dw``: likewise when neuron ``j`` spikes.
-    Integer twins take an extra last argument, ``r``, the 16-bit LFSR16 value of this synapse
-    evaluation, and return an integer change.
+    Integer twins provide ``on_synapse`` instead (below).
     """
 
     on_pre: Any = None
     on_post: Any = None
+    on_synapse: Any = None
+    """Integer backend: ``on_synapse(c, q, pre, post, x_pre..., x_post..., r) -> dq``, the integer
+    change of synapse ``(i, j)`` evaluated at a step where ``pre_i`` or ``post_j`` (flags 0/1)."""
     pre_scope: str = "active"
     """``"active"``: only postsynaptic neurons that spiked in this sample (their traces are non-zero);
     ``"all"``: every postsynaptic neuron."""

@@ -55,16 +55,18 @@ __all__ = [
 def normalize_columns(w, target, w_max):
     """R4a in place: each column with a positive sum is rescaled to sum ``target`` (clipped at
     ``w_max``; a clipped column sums below target).  Zero columns are left alone."""
+    # two row-major passes (the array is C-ordered: column-strided loops would miss the cache)
     n_pre, n_post = w.shape
+    f = np.zeros(n_post)
+    for i in range(n_pre):
+        for j in range(n_post):
+            f[j] += w[i, j]
     for j in range(n_post):
-        s = 0.0
-        for i in range(n_pre):
-            s += w[i, j]
-        if s > 0.0:
-            f = target / s
-            for i in range(n_pre):
-                v = w[i, j] * f
-                w[i, j] = w_max if v > w_max else v
+        f[j] = target / f[j] if f[j] > 0.0 else 1.0
+    for i in range(n_pre):
+        for j in range(n_post):
+            v = w[i, j] * f[j]
+            w[i, j] = w_max if v > w_max else v
 
 
 @njit(cache=True)

@@ -10,13 +10,16 @@ threads or chunking, and encoding steps ``[t0, t1)`` separately reproduces the s
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from hwsnn.errors import ConfigError
+
 from hwsnn.rng import key, uniform
 
-__all__ = ["poisson_raster", "latency_raster", "as_raster", "POISSON_STREAM"]
+__all__ = ["poisson_events", "poisson_raster", "latency_raster", "as_raster", "POISSON_STREAM"]
 
 POISSON_STREAM = 0x5053
 """Default RNG stream of the Poisson encoder (distinct from device-noise streams)."""
@@ -113,3 +116,63 @@ def as_raster(spikes, n: int | None = None, field: str = "raster") -> np.ndarray
     if a.size and not np.all((a == 0) | (a == 1)):
         raise ConfigError(field, "must hold only 0 and 1")
     return np.ascontiguousarray(a.astype(np.uint8))
+
+
+@njit(cache=True)
+def poisson_events(rates_hz, dt_ms, n_steps, key, counter_base):
+    """Bernoulli-per-step Poisson spike trains as CSR over steps (event driven).
+
+    Input ``i`` spikes in each step independently with probability ``p_i = rate_i * dt``;
+    the gaps between spikes are drawn as geometric variables, so the cost is proportional to
+    the number of spikes.  Returns ``(ptr, idx)``: the spikes of step ``t`` are
+    ``idx[ptr[t]:ptr[t+1]]`` (ascending input index).
+    """
+    n_in = rates_hz.shape[0]
+    cap = 64
+    st = np.empty(cap, np.int64)
+    ix = np.empty(cap, np.int64)
+    n = 0
+    for i in range(n_in):
+        p = rates_hz[i] * dt_ms * 1e-3
+        if p <= 0.0:
+            continue
+        c = 0
+        t = -1
+        if p >= 1.0:
+            lq = 0.0
+        else:
+            lq = math.log1p(-p)
+        while True:
+            if p >= 1.0:
+                t += 1
+            else:
+                u = uniform(key, i, counter_base + c)
+                c += 1
+                gap = math.floor(math.log(u) / lq)
+                if gap > n_steps:
+                    break
+                t += 1 + int(gap)
+            if t >= n_steps:
+                break
+            if n == cap:
+                cap *= 2
+                st2 = np.empty(cap, np.int64)
+                ix2 = np.empty(cap, np.int64)
+                st2[:n] = st[:n]
+                ix2[:n] = ix[:n]
+                st = st2
+                ix = ix2
+            st[n] = t
+            ix[n] = i
+            n += 1
+    ptr = np.zeros(n_steps + 1, np.int64)
+    for e in range(n):
+        ptr[st[e] + 1] += 1
+    for t in range(n_steps):
+        ptr[t + 1] += ptr[t]
+    fill = ptr[:-1].copy()
+    idx = np.empty(n, np.int64)
+    for e in range(n):  # inputs were generated in ascending order -> stable
+        idx[fill[st[e]]] = ix[e]
+        fill[st[e]] += 1
+    return ptr, idx

@@ -68,8 +68,8 @@ class RunSection:
     def validate(self, prefix: str = "run") -> None:
         p = f"{prefix}." if prefix else ""
         check_choice(self.dataset, p + "dataset", ("digits", "mnist"))
-        check_choice(self.synapse, p + "synapse", SYNAPSES)
-        check_choice(self.baseline, p + "baseline", SYNAPSES + ("none",))
+        check_choice(self.synapse, p + "synapse", SYNAPSES + ("int8",))
+        check_choice(self.baseline, p + "baseline", SYNAPSES + ("int8", "none"))
         if not self.seeds:
             raise ConfigError(p + "seeds", "must list at least one seed")
         for k, s in enumerate(self.seeds):

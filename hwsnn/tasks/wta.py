@@ -35,7 +35,7 @@ Synapse backends (``synapse=``), the same network and rule on all three:
     with a write-back queue).  Because the STO device's drift restarts at every write, the
     crossbar uses a larger potentiation rate (``crossbar_nu_post``).
 
-See :mod:`hwsnn.tasks._wta_kernel` for the per-step order and the event-driven kernel.
+See :mod:`hwsnn.engine.kernel` for the per-step order and the generated event-driven kernel.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from typing import Any, Callable
 import numpy as np
 
 from hwsnn.errors import ConfigError
-from hwsnn.tasks import _wta_kernel as K
+from hwsnn.engine.layer import LayerNetwork, raster_to_events
 from hwsnn.tasks._config import check_choice, check_range
 
 __all__ = [
@@ -63,7 +63,7 @@ __all__ = [
     "confusion_matrix",
 ]
 
-SYNAPSES = ("ideal", "int8", "crossbar")
+SYNAPSES = ("ideal", "integer", "crossbar")
 """Synapse backends accepted by :class:`WTANetwork`."""
 
 
@@ -320,381 +320,90 @@ class WTAConfig:
 
 
 # ----------------------------------------------------------------------------------------------
-def _coef(c: float) -> tuple[int, int]:
-    """Mantissa/exponent pair ``(M, E)`` with ``M / 2**E ~= c`` and ``M`` in ``[2**11, 2**12)``."""
-    if c <= 0.0:
-        return 0, 0
-    e = max(0, int(math.ceil(math.log2(2048.0 / c))))
-    e = min(e, 62)
-    return int(round(c * 2.0**e)), e
+def engine_config(cfg: WTAConfig, backend: str = "ideal"):
+    """The engine's config sections (SI units) for a :class:`WTAConfig` (ms, mV)."""
+    from types import SimpleNamespace as ns
 
+    from hwsnn.crossbar import CrossbarConfig
+    from hwsnn.devices import get_preset
+    from hwsnn.engine.neurons import DiehlCookNeuron, InhibitoryNeuron
+    from hwsnn.engine.rules import TripletSTDP
 
-def _int_trace_table(tau: float, dt: float, bits: int, n: int) -> np.ndarray:
-    """Integer trace after ``k`` steps (``x0 = 2**bits - 1``, ``x <- (x * D) >> 12``)."""
-    d = int(round(4096.0 * math.exp(-dt / tau)))
-    out = np.zeros(n + 1)
-    x = (1 << bits) - 1
-    for k in range(n + 1):
-        out[k] = x
-        x = (x * d) >> 12
-        if x == 0:
-            break
-    return out
+    m = 1e-3
+    neuron = DiehlCookNeuron(
+        tau_m=cfg.tau_m * m, v_rest=cfg.v_rest * m, v_reset=cfg.v_reset * m, v_thresh=cfg.v_thresh * m,
+        theta_offset=cfg.theta_offset * m, refractory=cfg.refrac_exc * m, e_exc=cfg.e_exc * m, e_inh=cfg.e_inh * m,
+        tau_ge=cfg.tau_ge * m, tau_gi=cfg.tau_gi * m,
+        inhibitory=InhibitoryNeuron(tau_m=cfg.tau_m_inh * m, v_rest=cfg.v_rest_inh * m, v_reset=cfg.v_reset_inh * m,
+                                    v_thresh=cfg.v_thresh_inh * m, refractory=cfg.refrac_inh * m,
+                                    tau_ge=cfg.tau_ge_inh * m, e_exc=cfg.e_exc * m))
 
+    dev_opts = dict(cfg.device_options)
+    if cfg.read_noise >= 0:  # legacy override of the device's read noise (additive part off)
+        dev_opts.update(read_noise=cfg.read_noise, read_noise_add=0.0)
 
-class WTANetwork:
-    """The WTA network with one synapse backend; see the module docstring.
-
-    Parameters
-    ----------
-    cfg : WTAConfig
-    synapse : {"ideal", "int8", "crossbar"}
-    seed : int
-        Seeds the initial weights, the Poisson inputs, stochastic rounding and the crossbar.
-    crossbar : optional
-        A ready :class:`hwsnn.crossbar.Crossbar` (``n_in x n_exc``) to use instead of building one
-        from ``cfg.device_preset``.
-    """
-
-    def __init__(self, cfg: WTAConfig, synapse: str = "ideal", seed: int = 0, *, crossbar=None):
-        if not isinstance(cfg, WTAConfig):
-            raise ConfigError("cfg", f"must be a WTAConfig, not {type(cfg).__name__}")
-        cfg.validate()
-        check_choice(synapse, "synapse", SYNAPSES)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ConfigError("seed", f"must be a non-negative integer, got {seed!r}")
-        self.cfg = cfg
-        self.synapse = synapse
-        self.seed = int(seed)
-        self.mode = {"ideal": 0, "int8": 1, "crossbar": 2}[synapse]
-        n_in, n_exc = cfg.n_in, cfg.n_exc
-        self._key_in = int(K.key_py(self.seed, 11))
-        self._key_sr = int(K.key_py(self.seed, 12))
-        self._ctr = np.zeros(1, np.int64)
-        self._pres = 0  # presentations run (counter base of the input RNG)
-        self.n_presentations = 0
-        self.n_reruns = 0
-        self.samples_seen = 0
-        self.seconds = 0.0
-        self.xb = None
-        self._xb_count = 0
-        self._learn_count = 0
-
-        rng = np.random.default_rng([self.seed, 4])
-        w0 = rng.uniform(0.0, cfg.w_init_max, size=(n_in, n_exc))
-        if cfg.norm_target > 0:
-            K.normalize_float(w0, cfg.norm_target)
-            np.minimum(w0, cfg.w_max, out=w0)
-        self._qmax = (1 << cfg.q_bits) - 1
-        self.w = np.zeros((1, 1))
-        self.wq = np.zeros((1, 1), np.int64)
-        self.dw = np.zeros((1, 1))
-        if self.mode == 0:
-            self.w = np.ascontiguousarray(w0)
-        elif self.mode == 1:
-            self.wq = np.ascontiguousarray(np.rint(w0 / cfg.w_max * self._qmax).astype(np.int64))
-        else:
-            self.xb = crossbar if crossbar is not None else self._build_crossbar()
-            self.xb.program(w0 / cfg.w_max)
-            self.w = np.ascontiguousarray(np.asarray(self.xb.weights(), np.float64) * cfg.w_max)
-            self.dw = np.zeros((n_in, n_exc))
-        self._gain = np.ones(0)
-        self._update_gain()
-
-        self.v = np.full(n_exc, cfg.v_rest)
-        self.ge = np.zeros(n_exc)
-        self.gi = np.zeros(n_exc)
-        self.ref = np.zeros(n_exc, np.int64)
-        self.theta = np.full(n_exc, cfg.theta_init)
-        pop = cfg.inhibition == "population"
-        n_inh = n_exc if pop else 0
-        self.vi = np.full(n_inh, cfg.v_rest_inh)
-        self.gei = np.zeros(n_inh)
-        self.refi = np.zeros(n_inh, np.int64)
-        self.counts = np.zeros(n_exc, np.int64)
-        self._touched = np.zeros(n_exc, np.int64)
-        self._build_params()
-        self._ntab = np.zeros(1)
-        if self.mode == 2 and (self.fp[K.F_READ_NOISE] > 0 or self.fp[K.F_READ_ADD] > 0):
-            from hwsnn.rng import normal_array
-
-            self._ntab = normal_array(self.seed, 13, 1 << 16)
-
-    # ---------------------------------------------------------------------------------------
-    def _build_crossbar(self):
-        cfg = self.cfg
-        try:
-            from hwsnn.crossbar import Crossbar, CrossbarConfig
-            from hwsnn.devices import get_preset
-        except ImportError as exc:  # pragma: no cover - depends on the crossbar package
-            raise ConfigError("synapse", f"the crossbar backend is not available ({exc})") from None
+    def device():
         try:
             params = get_preset(cfg.device_preset)
         except ConfigError as exc:
             raise ConfigError("network.device_preset", exc.message) from None
-        if cfg.device_options:
-            try:
-                params = dataclasses.replace(params, **cfg.device_options)
-            except ConfigError as exc:
-                raise ConfigError(f"network.device_options.{exc.field}", exc.message) from None
-            except TypeError as exc:
-                raise ConfigError("network.device_options", str(exc)) from None
         try:
-            xcfg = CrossbarConfig.from_dict(cfg.crossbar_options)
+            return dataclasses.replace(params, **dev_opts)
         except ConfigError as exc:
-            raise ConfigError(f"network.crossbar_options.{exc.field}", exc.message) from None
+            raise ConfigError(f"network.device_options.{exc.field}", exc.message) from None
         except TypeError as exc:
-            raise ConfigError("network.crossbar_options", str(exc)) from None
-        return Crossbar(params, cfg.n_in, cfg.n_exc, config=xcfg, seed=self.seed)
+            raise ConfigError("network.device_options", str(exc)) from None
 
-    def _read_path(self) -> tuple[float, float, float, float, float]:
-        """Crossbar read path for the kernel, in weight units: ``(adc_lsb, adc_max, read_noise,
-        g0, read_add_var)``.
-
-        Each step's column input ``sum_{active i} w_ij`` gets the exact column-sum Gaussian of
-        the devices' read noise (differential pair: both devices carry ``g_min``, relative noise
-        ``read_noise`` on each conductance, additive ``read_noise_add`` of the window), then the
-        ADC of the crossbar config (``io.adc_bits``/``io.adc_range``) quantises it.
-        """
-        cfg = self.cfg
-        if self.mode != 2:
-            return 0.0, 0.0, 0.0, 0.0, 0.0
-        xb = self.xb
-        xcfg = getattr(xb, "config", None)
-        io = getattr(xcfg, "io", None)
-        p = getattr(xb, "params", None)
-        bits = cfg.adc_bits
-        if bits == 0:
-            bits = int(getattr(io, "adc_bits", None) or 0)
-        rn = cfg.read_noise
-        if rn < 0:
-            rn = float(getattr(p, "read_noise", 0.0) or 0.0)
-            if getattr(p, "read_noise_model", "normal") != "normal":
-                rn = 0.0  # other laws are time-dependent; not modelled in the fast path
-        span = float(getattr(getattr(xcfg, "mapping", None), "w_span", 1.0) or 1.0)
-        g_min = float(getattr(p, "g_min", 0.0) or 0.0)
-        g_max = float(getattr(p, "g_max", 1.0) or 1.0)
-        g0 = span * g_min / (g_max - g_min) * cfg.w_max
-        ra = float(getattr(p, "read_noise_add", 0.0) or 0.0) if cfg.read_noise < 0 else 0.0
-        add_var = 2.0 * (ra * span * cfg.w_max) ** 2
-        lsb = amax = 0.0
-        if bits > 0:
-            rng = getattr(io, "adc_range", None) or getattr(xb, "adc_range", None) or (0.0, cfg.n_in)
-            lo, hi = float(rng[0]), float(rng[1])
-            amax = hi * cfg.w_max
-            lsb = (hi - lo) * cfg.w_max / ((1 << bits) - 1)
-        return lsb, amax, rn, g0, add_var
-
-    def _build_params(self) -> None:
-        cfg = self.cfg
-        fp = np.zeros(K.N_FPARAMS)
-        ip = np.zeros(K.N_IPARAMS, np.int64)
-        dt = cfg.dt
-        fp[K.F_DT] = dt
-        fp[K.F_DM_E] = math.exp(-dt / cfg.tau_m)
-        fp[K.F_TAU_E] = cfg.tau_m
-        fp[K.F_VREST_E] = cfg.v_rest
-        fp[K.F_VRESET_E] = cfg.v_reset
-        fp[K.F_VTH_E] = cfg.v_thresh - cfg.theta_offset
-        fp[K.F_EEXC] = cfg.e_exc
-        fp[K.F_EINH] = cfg.e_inh
-        fp[K.F_DGE] = math.exp(-dt / cfg.tau_ge)
-        fp[K.F_DGI] = math.exp(-dt / cfg.tau_gi)
-        fp[K.F_EFF] = cfg.efficacy
-        fp[K.F_THETA_PLUS] = cfg.theta_plus
-        fp[K.F_NU_PRE] = cfg.nu_pre
-        fp[K.F_NU_POST] = cfg.crossbar_nu_post if (self.mode == 2 and cfg.crossbar_nu_post > 0) else cfg.nu_post
-        fp[K.F_WMAX] = cfg.w_max
-        fp[K.F_W_INH_DIRECT] = cfg.w_inh_total / cfg.n_exc
-        fp[K.F_TAU_I] = cfg.tau_m_inh
-        fp[K.F_VREST_I] = cfg.v_rest_inh
-        fp[K.F_VRESET_I] = cfg.v_reset_inh
-        fp[K.F_VTH_I] = cfg.v_thresh_inh
-        fp[K.F_EEXC_I] = cfg.e_exc
-        fp[K.F_DGE_I] = math.exp(-dt / cfg.tau_ge_inh)
-        fp[K.F_W_EI] = cfg.w_ei
-        fp[K.F_W_IE] = cfg.w_ie
-        fp[K.F_DM_I] = math.exp(-dt / cfg.tau_m_inh)
-        fp[K.F_WSCALE] = cfg.w_max / self._qmax
-        fp[K.F_QUIET] = 1e-9
-        lsb, amax, rn, g0, add_var = self._read_path()
-        fp[K.F_ADC_LSB] = lsb
-        fp[K.F_ADC_MAX] = amax
-        fp[K.F_READ_NOISE] = rn
-        fp[K.F_G0] = g0
-        fp[K.F_READ_ADD] = add_var
-        ip[K.I_REF_E] = int(round(cfg.refrac_exc / dt))
-        ip[K.I_REF_I] = int(round(cfg.refrac_inh / dt))
-        ip[K.I_POP] = 1 if cfg.inhibition == "population" else 0
-        ip[K.I_QMAX] = self._qmax
-        tmax = (1 << cfg.trace_bits) - 1
-        pm, pe = _coef(cfg.nu_pre * self._qmax / (cfg.w_max * tmax))
-        qm, qe = _coef(cfg.nu_post * self._qmax / (cfg.w_max * tmax * tmax))
-        ip[K.I_PM], ip[K.I_PE], ip[K.I_QM], ip[K.I_QE] = pm, pe, qm, qe
-        ip[K.I_FASTFWD] = 1 if cfg.fast_forward else 0
-        self.fp, self.ip = fp, ip
-        n = cfg.n_total
-        if self.mode == 1:
-            self.tr_pre = _int_trace_table(cfg.tau_pre, dt, cfg.trace_bits, n)
-            self.tr_post1 = _int_trace_table(cfg.tau_post1, dt, cfg.trace_bits, n)
-            self.tr_post2 = _int_trace_table(cfg.tau_post2, dt, cfg.trace_bits, n)
-        else:
-            k = np.arange(n + 1)
-            self.tr_pre = np.exp(-k * dt / cfg.tau_pre)
-            self.tr_post1 = np.exp(-k * dt / cfg.tau_post1)
-            self.tr_post2 = np.exp(-k * dt / cfg.tau_post2)
-
-    # ---------------------------------------------------------------------------------------
-    def weights(self) -> np.ndarray:
-        """Current effective weights, shape ``(n_in, n_exc)``, in ``[0, w_max]``."""
-        if self.mode == 1:
-            return self.wq * (self.cfg.w_max / self._qmax)
-        return self.w.copy()
-
-    def state_snapshot(self) -> dict[str, np.ndarray]:
-        """Copies of the neuron state (for agreement checks)."""
-        return {
-            "v": self.v.copy(),
-            "theta": self.theta.copy(),
-            "ge": self.ge.copy(),
-            "gi": self.gi.copy(),
-            "refractory": self.ref.copy(),
-            "v_inh": self.vi.copy(),
-            "ge_inh": self.gei.copy(),
-            "refractory_inh": self.refi.copy(),
-        }
-
-    def _before(self, learn: bool) -> None:
-        if not learn or self.cfg.norm_target <= 0:
-            return
-        if self.mode == 0:
-            K.normalize_float(self.w, self.cfg.norm_target)
-            np.minimum(self.w, self.cfg.w_max, out=self.w)
-        elif self.mode == 1:
-            K.normalize_int(self.wq, self.cfg.norm_target * self._qmax / self.cfg.w_max, self._qmax,
-                            np.uint64(self._key_sr), self._ctr)
-
-    def _update_gain(self, cols=None) -> None:
-        """Column gains from the column sums of ``w`` (only ``cols`` changed, if given)."""
-        cfg = self.cfg
-        if self.mode != 2 or not cfg.column_gain or cfg.norm_target <= 0:
-            return
-        if cols is None or self._gain.shape[0] != cfg.n_exc:
-            s = self.w.sum(axis=0)
-            self._gain = np.where(s > 0, cfg.norm_target / np.maximum(s, 1e-300), 1.0)
-        else:
-            s = self.w[:, cols].sum(axis=0)
-            self._gain[cols] = np.where(s > 0, cfg.norm_target / np.maximum(s, 1e-300), 1.0)
-
-    def _after(self, learn: bool) -> None:
-        cfg = self.cfg
-        t_s = cfg.n_total * cfg.dt * 1e-3
-        if learn:
-            self.theta *= math.exp(-cfg.n_total * cfg.dt / cfg.tau_theta)
-        if self.mode != 2:
-            return
-        xb = self.xb
-        cols = np.empty(0, np.int64)
-        if learn:
-            self._learn_count += 1
-        if learn and self._learn_count % cfg.write_every == 0:
-            if cfg.renorm_every and self._learn_count % cfg.renorm_every == 0 and cfg.norm_target > 0:
-                cols = np.arange(cfg.n_exc, dtype=np.int64)
-            else:
-                cols = np.flatnonzero(self._touched).astype(np.int64)
-            self._touched[:] = 0
-            if cols.size:
-                every = cols.size == cfg.n_exc  # renormalisation: whole-array read, no index lists
-                if cfg.normalize_long_term:
-                    wc = np.asarray(xb.weights(None if every else cols, long_term=True), np.float64) * cfg.w_max
-                else:
-                    wc = self.w[:, cols]
-                desired = np.clip(wc + self.dw[:, cols], 0.0, cfg.w_max)
-                if cfg.norm_target > 0:
-                    if cfg.crossbar_norm == "down":
-                        sums = desired.sum(axis=0)
-                        desired *= np.where(sums > cfg.norm_target, cfg.norm_target / np.maximum(sums, 1e-300), 1.0)
-                    else:
-                        K.normalize_float(desired, cfg.norm_target)
-                    np.minimum(desired, cfg.w_max, out=desired)
-                if every:
-                    xb.update((desired - wc) / cfg.w_max)
-                else:
-                    xb.update((desired - wc) / cfg.w_max, cols=cols)
-                self.dw[:, cols] = 0.0
-        xb.advance(t_s)
-        self._xb_count += 1
-        if self._xb_count % cfg.crossbar_refresh == 0:
-            self.w[:] = np.asarray(xb.weights(), np.float64) * cfg.w_max
-            self._update_gain()
-        elif cols.size:
-            self.w[:, cols] = np.asarray(xb.weights(cols), np.float64) * cfg.w_max
-            self._update_gain(cols)
-
-    def _run(self, ptr, idx, learn: bool) -> int:
-        cfg = self.cfg
-        self._before(learn)
-        total = K.present_kernel(
-            ptr, idx, cfg.n_on, cfg.n_total, self.mode, bool(learn),
-            self.w, self.wq, self.dw,
-            self.v, self.ge, self.gi, self.ref, self.theta,
-            self.vi, self.gei, self.refi,
-            self.fp, self.ip, self.tr_pre, self.tr_post1, self.tr_post2,
-            np.uint64(self._key_sr), self._ctr, self.counts, self._gain, self._ntab, self._touched,
-        )
-        self._after(learn)
-        self.n_presentations += 1
-        return int(total)
-
-    def present(self, x: np.ndarray, learn: bool = True) -> np.ndarray:
-        """Present one sample (Poisson rates ``x * max_rate``) then rest; returns exc spike counts.
-
-        If the layer fires fewer than ``rerun_min_spikes`` spikes during the presentation the
-        sample is presented again with ``rerun_rate_step`` more (D&C), at most ``rerun_max`` times;
-        the counts of the last presentation are returned.
-        """
-        cfg = self.cfg
-        x = np.asarray(x, np.float64)
-        if x.shape != (cfg.n_in,):
-            raise ConfigError("x", f"must have shape ({cfg.n_in},), got {x.shape}")
-        t0 = time.perf_counter()
-        attempt = 0
-        while True:
-            rates = np.clip(x, 0.0, 1.0) * (cfg.max_rate + attempt * cfg.rerun_rate_step)
-            ptr, idx = K.poisson_events(rates, cfg.dt, cfg.n_on, np.uint64(self._key_in),
-                                        np.int64(self._pres) << np.int64(24))
-            self._pres += 1
-            self._run(ptr, idx, learn)
-            if self.counts.sum() >= cfg.rerun_min_spikes or attempt >= cfg.rerun_max:
-                break
-            attempt += 1
-            self.n_reruns += 1
-        if learn:
-            self.samples_seen += 1
-        self.seconds += time.perf_counter() - t0
-        return self.counts.copy()
-
-    def present_raster(self, raster: np.ndarray, learn: bool = True) -> np.ndarray:
-        """Present an explicit input raster (bool ``(T_steps, n_in)``, ``T_steps <= n_on``) then rest
-        (to ``n_total`` steps); no re-presentation.  Returns exc spike counts of the presentation."""
-        cfg = self.cfg
-        raster = np.asarray(raster)
-        if raster.ndim != 2 or raster.shape[1] != cfg.n_in or raster.shape[0] > cfg.n_on:
-            raise ConfigError("raster", f"must have shape (T <= {cfg.n_on}, {cfg.n_in}), got {raster.shape}")
-        ptr, idx = raster_to_events(raster, cfg.n_on)
-        self._run(ptr, idx, learn)
-        if learn:
-            self.samples_seen += 1
-        return self.counts.copy()
+    xopts = {k: (dict(v) if isinstance(v, dict) else v) for k, v in cfg.crossbar_options.items()}
+    if cfg.adc_bits != 0:  # legacy override of the crossbar's ADC resolution (< 0: no ADC)
+        xopts.setdefault("io", {})["adc_bits"] = cfg.adc_bits if cfg.adc_bits > 0 else None
+    try:
+        xcfg = CrossbarConfig.from_dict(xopts)
+    except ConfigError as exc:
+        raise ConfigError(f"network.crossbar_options.{exc.field}", exc.message) from None
+    except TypeError as exc:
+        raise ConfigError("network.crossbar_options", str(exc)) from None
+    return ns(
+        network=ns(n_exc=cfg.n_exc, inhibition=cfg.inhibition, w_inh_total=cfg.w_inh_total, w_ei=cfg.w_ei, w_ie=cfg.w_ie,
+                   efficacy=cfg.efficacy, w_max=cfg.w_max, w_init_max=cfg.w_init_max),
+        neuron=neuron,
+        homeostasis=ns(theta_init=cfg.theta_init * m, theta_plus=cfg.theta_plus * m, tau_theta=cfg.tau_theta * m,
+                       norm_per_input=cfg.norm_per_input),
+        schedule=ns(dt=cfg.dt * m, t_present=cfg.t_present * m, t_rest=cfg.t_rest * m, max_rate=cfg.max_rate,
+                    rerun_min_spikes=cfg.rerun_min_spikes, rerun_rate_step=cfg.rerun_rate_step,
+                    rerun_max=cfg.rerun_max, fast_forward=cfg.fast_forward),
+        rules=[TripletSTDP(nu_pre=cfg.nu_pre, nu_post=cfg.nu_post, nu_post_crossbar=cfg.crossbar_nu_post,
+                           tau_pre=cfg.tau_pre * m, tau_post1=cfg.tau_post1 * m, tau_post2=cfg.tau_post2 * m)],
+        synapse=ns(backend=backend, integer=ns(w_bits=cfg.q_bits, x_bits=cfg.trace_bits), device=ns(resolve=device),
+                   crossbar=xcfg,
+                   write_back=ns(every=cfg.write_every, renorm_every=cfg.renorm_every, norm=cfg.crossbar_norm,
+                                 long_term=cfg.normalize_long_term, refresh=cfg.crossbar_refresh,
+                                 column_gain=cfg.column_gain)),
+    )
 
 
-def raster_to_events(raster: np.ndarray, n_on: int) -> tuple[np.ndarray, np.ndarray]:
-    """CSR (``ptr``, ``idx``) of a bool raster, padded with silent steps up to ``n_on``."""
-    t, i = np.nonzero(raster)
-    ptr = np.zeros(n_on + 1, np.int64)
-    np.add.at(ptr, t + 1, 1)
-    np.cumsum(ptr, out=ptr)
-    return ptr, i.astype(np.int64)
+class WTANetwork(LayerNetwork):
+    """The engine's WTA layer (:class:`hwsnn.engine.layer.LayerNetwork`) built from a :class:`WTAConfig`.
+
+    Parameters
+    ----------
+    cfg : WTAConfig
+    synapse : {"ideal", "integer", "crossbar"}
+        ``"int8"`` is accepted as the old name of ``"integer"``.
+    seed : int
+    crossbar : optional
+        A ready :class:`hwsnn.crossbar.Crossbar` (``n_in x n_exc``).
+    """
+
+    def __init__(self, cfg: WTAConfig, synapse: str = "ideal", seed: int = 0, *, crossbar=None, record: bool = False):
+        if not isinstance(cfg, WTAConfig):
+            raise ConfigError("cfg", f"must be a WTAConfig, not {type(cfg).__name__}")
+        cfg.validate()
+        check_choice(synapse, "synapse", SYNAPSES + ("int8",))
+        backend = "integer" if synapse == "int8" else synapse
+        self.wta = cfg
+        self.synapse = synapse
+        super().__init__(engine_config(cfg, backend), cfg.n_in, seed, crossbar=crossbar, record=record)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -727,7 +436,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
 
 
 def _responses(net: WTANetwork, x: np.ndarray, tick: Callable[[], None] | None) -> np.ndarray:
-    out = np.empty((x.shape[0], net.cfg.n_exc), np.int64)
+    out = np.empty((x.shape[0], net.n_exc), np.int64)
     for s in range(x.shape[0]):
         out[s] = net.present(x[s], learn=False)
         if tick:

@@ -252,10 +252,11 @@ def test_silent_raster_no_spikes_no_change():
 
 def test_poisson_rates_and_rerun():
     cfg = _tiny(n_in=50, max_rate=100.0, t_present=350.0, t_rest=0.0)
-    from hwsnn.tasks import _wta_kernel as K
+    from hwsnn.rng import key
+    from hwsnn.snn.encoders import poisson_events
 
     rates = np.full(50, 100.0)
-    ptr, idx = K.poisson_events(rates, cfg.dt, cfg.n_on, np.uint64(K.key_py(0, 11)), np.int64(0))
+    ptr, idx = poisson_events(rates, cfg.dt, cfg.n_on, np.uint64(key(0, 11)), np.int64(0))
     assert ptr[-1] == idx.size
     expected = 50 * 100.0 * 0.35
     assert abs(idx.size - expected) < 5 * math.sqrt(expected)
@@ -370,7 +371,7 @@ def test_crossbar_step_input_goes_through_the_adc():
     # reference: ADC codes round(col / lsb) clipped to the range, in weight units (io.adc_range
     # is in weight units of w_max); column_gain=False also covers the no-gain path of the kernel
     net = _one_step_crossbar(adc_bits=4, read_noise=0.0, crossbar_options={"io": {"adc_range": [0.0, 1.5]}})
-    cfg = net.cfg
+    cfg = net.wta
     lsb = 1.5 * cfg.w_max / 15
     active = np.zeros((1, cfg.n_in), bool)
     active[0, [1, 4, 5, 9]] = True
@@ -398,7 +399,7 @@ def test_crossbar_step_read_noise_is_the_column_sum_gaussian():
     rn = 0.05
     # a narrow window (g_min = g_max / 3: g0 = w_max / 2) so the g0 terms carry weight
     net = _one_step_crossbar(adc_bits=-1, read_noise=rn, device_options={"g_min": 1e-8, "g_max": 3e-8})
-    cfg = net.cfg
+    cfg = net.wta
     p = net.xb.params
     g0 = net.xb.config.mapping.w_span * p.g_min / (p.g_max - p.g_min) * cfg.w_max
     active = np.zeros((1, cfg.n_in), bool)

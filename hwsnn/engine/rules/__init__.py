@@ -1,5 +1,5 @@
 """Built-in plasticity rules (each registers itself under its ``kind``)."""
 
-from hwsnn.engine.rules.stdp import TripletSTDP  # noqa: F401
+from hwsnn.engine.rules.stdp import PairSTDP, PairSTDPInt, TripletSTDP, TripletSTDPInt
 
-__all__ = ["TripletSTDP"]
+__all__ = ["TripletSTDP", "TripletSTDPInt", "PairSTDP", "PairSTDPInt"]

@@ -1,0 +1,469 @@
+"""A winner-take-all layer on the engine: Poisson inputs -> plastic synapses -> neurons.
+
+The Diehl & Cook-style network of the main job: ``n_in`` Poisson inputs, ``n_exc`` neurons of the
+configured model, lateral inhibition (the explicit inhibitory population of Diehl & Cook, or
+direct all-to-all inhibition scaled by ``1/n_exc``), the configured rules on the input synapses,
+per-sample weight normalisation (``homeostasis.norm_per_input``) and an adaptive threshold.
+One presentation is one call of the generated kernel (:mod:`hwsnn.engine.kernel`).
+
+Synapse backends (``synapse.backend``), the same network and rules on all three:
+
+``"ideal"``
+    float64 weights in ``[0, w_max]``, updated in place at every spike.
+``"integer"``
+    ``w_bits`` weight codes and ``x_bits`` ``stdp_trace`` traces; each rule's integer twin
+    (:meth:`Rule.to_int`) with LFSR16 stochastic rounding in the hardware learning core's order
+    (see :mod:`hwsnn.engine.kernel`); normalisation with LFSR16 stochastic rounding.  The
+    conductance neuron keeps float membranes (it has no integer twin yet).
+``"crossbar"``
+    weights on a :class:`hwsnn.crossbar.Crossbar` (device preset or fitted parameter file).  Each
+    step's column input gets the devices' exact column-sum read noise and the ADC of the crossbar
+    config inside the kernel; the rules' changes are accumulated during a presentation and written
+    back by :class:`CrossbarWriteBack` as SET/RESET pulses.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from hwsnn.engine.contract import CompileContext, IntFormat
+from hwsnn.engine.kernel import LayerSpec, NeuronHooks, layer_kernel
+from hwsnn.engine.neurons import (CondLIFConst, cond_lif_busy, cond_lif_const, cond_lif_decay, cond_lif_skip,
+                                  cond_lif_state, cond_lif_update)
+from hwsnn.errors import ConfigError
+from hwsnn.plasticity.homeostasis import normalize_columns, normalize_columns_int
+from hwsnn.rng import key as rng_key
+from hwsnn.snn.encoders import poisson_events
+
+__all__ = ["LayerNetwork", "NetConst", "ReadConst", "raster_to_events"]
+
+_COND_LIF = NeuronHooks(decay=cond_lif_decay, update=cond_lif_update, busy=cond_lif_busy, skip=cond_lif_skip)
+
+
+class NetConst(NamedTuple):
+    """Network-level constants of the layer kernel."""
+
+    eff: float
+    """Conductance added per input spike per unit weight."""
+    effq: float
+    """Integer backend: conductance per input spike per weight code."""
+    w_max: float
+    q_max: int
+    w_inh: float
+    """Direct inhibition per spike (``w_inh_total / n_exc``)."""
+    w_ei: float
+    w_ie: float
+    fast_forward: bool
+
+
+class ReadConst(NamedTuple):
+    """The crossbar read path in weight units (all 0 for ideal/integer synapses)."""
+
+    adc_lsb: float
+    adc_max: float
+    read_noise: float
+    g0: float
+    read_add: float
+
+
+class _NoRecord(NamedTuple):
+    v: np.ndarray
+
+
+def raster_to_events(raster: np.ndarray, n_on: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR (``ptr``, ``idx``) of a bool raster ``(T, n_in)``, padded with silent steps up to ``n_on``."""
+    t, i = np.nonzero(raster)
+    ptr = np.zeros(n_on + 1, np.int64)
+    np.add.at(ptr, t + 1, 1)
+    np.cumsum(ptr, out=ptr)
+    return ptr, i.astype(np.int64)
+
+
+@dataclass
+class _Rule:
+    rule: Any
+    hooks: Any
+    consts: Any
+    pre_rows: tuple
+    post_rows: tuple
+
+
+class LayerNetwork:
+    """The WTA layer with one synapse backend; see the module docstring.
+
+    Parameters
+    ----------
+    cfg
+        An engine config (:class:`hwsnn.config.RunConfig` or anything with the same sections:
+        ``network``, ``neuron``, ``homeostasis``, ``schedule``, ``rules``, ``synapse``).
+    n_in : int
+        Number of inputs.
+    seed : int
+        Seeds the initial weights, the Poisson inputs, stochastic rounding and the crossbar.
+    backend : str, optional
+        Overrides ``cfg.synapse.backend``.
+    crossbar : optional
+        A ready :class:`hwsnn.crossbar.Crossbar` (``n_in x n_exc``) instead of one built from the config.
+    record : bool
+        Record per-step membranes, spikes and weights (``self.record`` after each presentation).
+    """
+
+    def __init__(self, cfg, n_in: int, seed: int = 0, *, backend: str | None = None, crossbar=None,
+                 record: bool = False):
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ConfigError("seed", f"must be a non-negative integer, got {seed!r}")
+        self.cfg = cfg
+        self.backend = backend or cfg.synapse.backend
+        if self.backend not in ("ideal", "integer", "crossbar"):
+            raise ConfigError("synapse.backend", f"must be one of ['ideal', 'integer', 'crossbar'], got {self.backend!r}")
+        net, sch, hom = cfg.network, cfg.schedule, cfg.homeostasis
+        self.n_in, self.n_exc = int(n_in), int(net.n_exc)
+        self.seed = int(seed)
+        self.dt = float(sch.dt)
+        self.n_on = int(round(sch.t_present / sch.dt))
+        self.n_total = self.n_on + int(round(sch.t_rest / sch.dt))
+        self.norm_target = hom.norm_per_input * self.n_in
+        self.w_max = float(net.w_max)
+        self._key_in = int(rng_key(self.seed, 11))
+        self._key_sr = int(rng_key(self.seed, 12))
+        self._ctr = np.zeros(1, np.int64)
+        self._lfsr = np.array([_lfsr_seed(self.seed)], np.int64)
+        self._pres = 0
+        self.n_presentations = 0
+        self.n_reruns = 0
+        self.samples_seen = 0
+        self.seconds = 0.0
+        self.xb = None
+        self.write_back = None
+        n_in, n_exc = self.n_in, self.n_exc
+
+        rng = np.random.default_rng([self.seed, 4])
+        w0 = rng.uniform(0.0, net.w_init_max, size=(n_in, n_exc))
+        if self.norm_target > 0:
+            normalize_columns(w0, self.norm_target, self.w_max)
+        self.int_format = IntFormat(cfg.synapse.integer.w_bits, cfg.synapse.integer.x_bits)
+        self._qmax = (1 << self.int_format.w_bits) - 1
+        self.w = np.zeros((1, 1))
+        self.wq = np.zeros((1, 1), np.int64)
+        self.dw = np.zeros((1, 1))
+        if self.backend == "ideal":
+            self.w = np.ascontiguousarray(w0)
+        elif self.backend == "integer":
+            self.wq = np.ascontiguousarray(np.rint(w0 / self.w_max * self._qmax).astype(np.int64))
+        else:
+            self.xb = crossbar if crossbar is not None else _build_crossbar(cfg, n_in, n_exc, self.seed)
+            self.xb.program(w0 / self.w_max)
+            self.w = np.ascontiguousarray(np.asarray(self.xb.weights(), np.float64) * self.w_max)
+            self.dw = np.zeros((n_in, n_exc))
+            self.write_back = CrossbarWriteBack(self, cfg.synapse.write_back)
+        self._gain = np.ones(0)
+        if self.write_back is not None:
+            self.write_back.update_gain()
+
+        neuron = cfg.neuron
+        self.ec = cond_lif_const(neuron, self.dt, hom.theta_plus)
+        self.es = cond_lif_state(self.ec, n_exc, hom.theta_init)
+        pop = net.inhibition == "population"
+        self.population = pop
+        self.ic = cond_lif_const(neuron.inhibitory, self.dt)
+        self.ist = cond_lif_state(self.ic, n_exc if pop else 0)
+        self.counts = np.zeros(n_exc, np.int64)
+        self._touched = np.zeros(n_exc, np.int64)
+        self.net = NetConst(eff=float(net.efficacy), effq=float(net.efficacy) * self.w_max / self._qmax,
+                            w_max=self.w_max, q_max=self._qmax, w_inh=float(net.w_inh_total) / n_exc,
+                            w_ei=float(net.w_ei), w_ie=float(net.w_ie), fast_forward=bool(sch.fast_forward))
+        self.rd = self._read_path()
+        self._ntab = np.zeros(1)
+        if self.rd.read_noise > 0 or self.rd.read_add > 0:
+            from hwsnn.rng import normal_array
+
+            self._ntab = normal_array(self.seed, 13, 1 << 16)
+        self._compile_rules(record)
+
+    # ---------------------------------------------------------------------------------------
+    def _compile_rules(self, record: bool) -> None:
+        integer = self.backend == "integer"
+        w_max = float(self._qmax) if integer else self.w_max
+        ctx = CompileContext(dt=self.dt, w_max=w_max, n_in=self.n_in, n_out=self.n_exc, backend=self.backend)
+        pre_keys: list = []
+        post_keys: list = []
+        rules: list[_Rule] = []
+        for k, r in enumerate(self.cfg.rules):
+            rr = r.to_int(self.int_format, self.dt, self.w_max) if integer and not r.integer else r
+            if rr.integer != integer:
+                raise ConfigError(f"rules[{k}].kind", f"{r.kind!r} is an integer rule; use it with synapse.backend = 'integer'")
+            pre_rows, post_rows = [], []
+            for tr in rr.traces():
+                keys, rows = (pre_keys, pre_rows) if tr.side == "pre" else (post_keys, post_rows)
+                if tr.tau not in keys:
+                    keys.append(tr.tau)
+                rows.append(keys.index(tr.tau))
+            rules.append(_Rule(rr, rr.hooks(), rr.consts(ctx), tuple(pre_rows), tuple(post_rows)))
+        self._rules = rules
+        self.pre_tab = self._tables(pre_keys, integer)
+        self.post_tab = self._tables(post_keys, integer)
+        self.rc = tuple(r.consts for r in rules)
+        self.lam = np.ones(max(1, len(rules)))
+        rec_cls = _Record if record else _NoRecord
+        structs = (("ec", type(self.ec)), ("es", type(self.es)), ("ic", type(self.ic)), ("ist", type(self.ist)),
+                   ("net", NetConst), ("rd", ReadConst), ("rec", rec_cls)) + tuple(
+                       (f"rc{k}", type(r.consts)) for k, r in enumerate(rules))
+        spec = LayerSpec(backend=self.backend, neuron=_COND_LIF,
+                         rules=tuple((r.hooks, len(r.pre_rows), len(r.post_rows), r.pre_rows, r.post_rows) for r in rules),
+                         population=self.population, structs=structs, record=record)
+        self._kernel = layer_kernel(spec)
+        self._record = record
+        self.record = None
+
+    def _tables(self, keys: list, integer: bool) -> np.ndarray:
+        n = self.n_total + 1
+        if integer:
+            out = np.zeros((max(1, len(keys)), n), np.int64)
+            xmax = (1 << self.int_format.x_bits) - 1
+            for row, shift in enumerate(keys):
+                x = xmax  # value k steps after the spike, read before step k's edge: decay applied k-1 times
+                for k in range(1, n):
+                    out[row, k] = x
+                    x = x - ((x + (1 << shift) - 1) >> shift)
+            return out
+        out = np.zeros((max(1, len(keys)), n))
+        k = np.arange(n)
+        for row, tau in enumerate(keys):
+            out[row] = np.exp(-k * self.dt / tau)
+        return out
+
+    def _read_path(self) -> ReadConst:
+        """The crossbar's read path for the kernel, in weight units."""
+        if self.backend != "crossbar":
+            return ReadConst(0.0, 0.0, 0.0, 0.0, 0.0)
+        xb = self.xb
+        io = xb.config.io
+        p = xb.params
+        _check_fast_path(xb)
+        rn = float(p.read_noise)
+        span = float(xb.config.mapping.w_span)
+        g0 = span * float(p.g_min) / (float(p.g_max) - float(p.g_min)) * self.w_max
+        ra = float(getattr(p, "read_noise_add", 0.0) or 0.0)
+        add_var = 2.0 * (ra * span * self.w_max) ** 2
+        lsb = amax = 0.0
+        if io.adc_bits:
+            rng = io.adc_range or (0.0, float(self.n_in))
+            lo, hi = float(rng[0]), float(rng[1])
+            amax = hi * self.w_max
+            lsb = (hi - lo) * self.w_max / ((1 << io.adc_bits) - 1)
+        return ReadConst(lsb, amax, rn, g0, add_var)
+
+    # ---------------------------------------------------------------------------------------
+    # state views (the arrays the kernel updates in place)
+    theta = property(lambda self: self.es.theta, doc="Adaptive thresholds (mV).")
+    v = property(lambda self: self.es.v, doc="Membranes (mV).")
+    ge = property(lambda self: self.es.ge, doc="Excitatory conductances.")
+    gi = property(lambda self: self.es.gi, doc="Inhibitory conductances.")
+    ref = property(lambda self: self.es.ref, doc="Refractory steps left.")
+    vi = property(lambda self: self.ist.v, doc="Inhibitory population membranes (mV).")
+    gei = property(lambda self: self.ist.ge, doc="Inhibitory population conductances.")
+    refi = property(lambda self: self.ist.ref, doc="Inhibitory population refractory steps left.")
+
+    def weights(self) -> np.ndarray:
+        """Current effective weights, shape ``(n_in, n_exc)``, in ``[0, w_max]``."""
+        if self.backend == "integer":
+            return self.wq * (self.w_max / self._qmax)
+        return self.w.copy()
+
+    def state_snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of the neuron state (for agreement checks)."""
+        es, ist = self.es, self.ist
+        return {"v": es.v.copy(), "theta": es.theta.copy(), "ge": es.ge.copy(), "gi": es.gi.copy(),
+                "refractory": es.ref.copy(), "v_inh": ist.v.copy(), "ge_inh": ist.ge.copy(),
+                "refractory_inh": ist.ref.copy()}
+
+    def _before(self, learn: bool) -> None:
+        if not learn or self.norm_target <= 0:
+            return
+        if self.backend == "ideal":
+            normalize_columns(self.w, self.norm_target, self.w_max)
+        elif self.backend == "integer":
+            normalize_columns_int(self.wq, int(round(self.norm_target * self._qmax / self.w_max)), self._qmax)
+
+    def _after(self, learn: bool) -> None:
+        if learn:
+            self.es.theta[:] *= math.exp(-self.n_total * self.dt / self.cfg.homeostasis.tau_theta)
+        if self.write_back is not None:
+            self.write_back.after(learn, self.n_total * self.dt)
+
+    def _run(self, ptr, idx, learn: bool) -> int:
+        self._before(learn)
+        rec = _NoRecord(np.zeros(1))
+        if self._record:
+            rec = _Record(v=np.zeros((self.n_total, self.n_exc)), spikes=np.zeros((self.n_total, self.n_exc), np.uint8),
+                          w=np.zeros((self.n_total, self.n_in, self.n_exc), np.int64 if self.backend == "integer" else np.float64))
+        flat = []
+        for nt in (self.ec, self.es, self.ic, self.ist, self.net, self.rd, rec) + self.rc:
+            flat.extend(nt)
+        total = self._kernel(
+            ptr, idx, self.n_on, self.n_total, bool(learn),
+            self.w, self.wq, self.dw, self.pre_tab, self.post_tab, np.uint64(self._key_sr), self._ctr, self._lfsr,
+            self.counts, self._gain, self._ntab, self._touched, self.lam, *flat,
+        )
+        if self._record:
+            self.record = rec
+        self._after(learn)
+        self.n_presentations += 1
+        return int(total)
+
+    def present(self, x: np.ndarray, learn: bool = True) -> np.ndarray:
+        """Present one sample (Poisson rates ``x * max_rate``) then rest; returns spike counts.
+
+        If the layer fires fewer than ``rerun_min_spikes`` spikes the sample is presented again
+        with ``rerun_rate_step`` more (Diehl & Cook), at most ``rerun_max`` times; the counts of
+        the last presentation are returned.
+        """
+        sch = self.cfg.schedule
+        x = np.asarray(x, np.float64)
+        if x.shape != (self.n_in,):
+            raise ConfigError("x", f"must have shape ({self.n_in},), got {x.shape}")
+        t0 = time.perf_counter()
+        attempt = 0
+        while True:
+            rates = np.clip(x, 0.0, 1.0) * (sch.max_rate + attempt * sch.rerun_rate_step)
+            ptr, idx = poisson_events(rates, self.dt * 1e3, self.n_on, np.uint64(self._key_in),
+                                      np.int64(self._pres) << np.int64(24))
+            self._pres += 1
+            self._run(ptr, idx, learn)
+            if self.counts.sum() >= sch.rerun_min_spikes or attempt >= sch.rerun_max:
+                break
+            attempt += 1
+            self.n_reruns += 1
+        if learn:
+            self.samples_seen += 1
+        self.seconds += time.perf_counter() - t0
+        return self.counts.copy()
+
+    def present_raster(self, raster: np.ndarray, learn: bool = True) -> np.ndarray:
+        """Present an explicit input raster (bool ``(T, n_in)``, ``T <= n_on``) then rest; no
+        re-presentation.  Returns the spike counts of the presentation."""
+        raster = np.asarray(raster)
+        if raster.ndim != 2 or raster.shape[1] != self.n_in or raster.shape[0] > self.n_on:
+            raise ConfigError("raster", f"must have shape (T <= {self.n_on}, {self.n_in}), got {raster.shape}")
+        ptr, idx = raster_to_events(raster, self.n_on)
+        self._run(ptr, idx, learn)
+        if learn:
+            self.samples_seen += 1
+        return self.counts.copy()
+
+
+class _Record(NamedTuple):
+    v: np.ndarray
+    spikes: np.ndarray
+    w: np.ndarray
+
+
+def _lfsr_seed(seed: int) -> int:
+    from hwsnn.spec.lfsr import LFSR_SEED_DEFAULT
+
+    s = (int(seed) * 40503 + LFSR_SEED_DEFAULT) & 0xFFFF
+    return s or LFSR_SEED_DEFAULT
+
+
+# ---------------------------------------------------------------------------------------------
+def _build_crossbar(cfg, n_in: int, n_exc: int, seed: int):
+    from hwsnn.crossbar import Crossbar
+
+    syn = cfg.synapse
+    return Crossbar(syn.device.resolve(), n_in, n_exc, config=syn.crossbar, seed=seed)
+
+
+def _check_fast_path(xb) -> None:
+    """Reject crossbar and periphery options the fused read path does not model (naming the field)."""
+    io = xb.config.io
+    p = xb.params
+    if io.ir_drop:
+        raise ConfigError("synapse.crossbar.io.ir_drop", "IR drop is not modelled in the network's fused read path; "
+                                                         "set it to false (Crossbar.read models it)")
+    if io.out_noise:
+        raise ConfigError("synapse.crossbar.io.out_noise", "must be 0 in the network's fused read path")
+    if io.dac_bits != 1:
+        raise ConfigError("synapse.crossbar.io.dac_bits", "spiking inputs are binary: must be 1")
+    if xb.config.mapping.scheme != "differential":
+        raise ConfigError("synapse.crossbar.mapping.scheme", "the network's fused read path needs 'differential'")
+    if io.adc_bits and io.adc_clip != "saturate":
+        raise ConfigError("synapse.crossbar.io.adc_clip", "the network's fused read path needs 'saturate'")
+    if getattr(p, "read_noise_model", "normal") != "normal" and float(p.read_noise) > 0:
+        raise ConfigError("synapse.device.params.read_noise_model",
+                          f"{p.read_noise_model!r} read noise is time-dependent and not modelled in the fused "
+                          "read path; use 'normal' or read_noise = 0")
+
+
+class CrossbarWriteBack:
+    """The crossbar's write-back policy: accumulated rule changes become SET/RESET pulses.
+
+    After every ``every``-th learning presentation the columns of neurons that fired (all columns
+    every ``renorm_every`` presentations) are written: desired = clip(long-term weights + changes),
+    normalised ("down": only a column above the target is scaled down; "both": as the ideal
+    model), programmed with ``Crossbar.update``.  Then the crossbar clock advances by the
+    presentation time (drift, volatile relaxation), the written columns are re-read (all columns
+    every ``refresh`` presentations), and a digital per-column input gain ``target / column sum``
+    compensates drift of a column's total conductance (``column_gain``).
+    """
+
+    def __init__(self, net: LayerNetwork, policy):
+        self.net = net
+        self.p = policy
+        self.count = 0
+        self.learn_count = 0
+
+    def update_gain(self, cols=None) -> None:
+        net = self.net
+        if not self.p.column_gain or net.norm_target <= 0:
+            return
+        if cols is None or net._gain.shape[0] != net.n_exc:
+            s = net.w.sum(axis=0)
+            net._gain = np.where(s > 0, net.norm_target / np.maximum(s, 1e-300), 1.0)
+        else:
+            s = net.w[:, cols].sum(axis=0)
+            net._gain[cols] = np.where(s > 0, net.norm_target / np.maximum(s, 1e-300), 1.0)
+
+    def after(self, learn: bool, t_s: float) -> None:
+        net, p, xb = self.net, self.p, self.net.xb
+        w_max, target = net.w_max, net.norm_target
+        cols = np.empty(0, np.int64)
+        if learn:
+            self.learn_count += 1
+        if learn and self.learn_count % p.every == 0:
+            if p.renorm_every and self.learn_count % p.renorm_every == 0 and target > 0:
+                cols = np.arange(net.n_exc, dtype=np.int64)
+            else:
+                cols = np.flatnonzero(net._touched).astype(np.int64)
+            net._touched[:] = 0
+            if cols.size:
+                every = cols.size == net.n_exc  # whole-array read, no index lists
+                if p.long_term:
+                    wc = np.asarray(xb.weights(None if every else cols, long_term=True), np.float64) * w_max
+                else:
+                    wc = net.w[:, cols]
+                desired = np.clip(wc + net.dw[:, cols], 0.0, w_max)
+                if target > 0:
+                    if p.norm == "down":
+                        sums = desired.sum(axis=0)
+                        desired *= np.where(sums > target, target / np.maximum(sums, 1e-300), 1.0)
+                        np.minimum(desired, w_max, out=desired)
+                    else:
+                        normalize_columns(desired, target, w_max)
+                if every:
+                    xb.update((desired - wc) / w_max)
+                else:
+                    xb.update((desired - wc) / w_max, cols=cols)
+                net.dw[:, cols] = 0.0
+        xb.advance(t_s)
+        self.count += 1
+        if self.count % p.refresh == 0:
+            net.w[:] = np.asarray(xb.weights(), np.float64) * w_max
+            self.update_gain()
+        elif cols.size:
+            net.w[:, cols] = np.asarray(xb.weights(cols), np.float64) * w_max
+            self.update_gain(cols)
