@@ -122,15 +122,24 @@ def _known(root: Any, parent: tuple) -> list[str]:
     return sorted(fields) if fields else []
 
 
-def config_error(exc: ValidationError, root: Any = None, prefix: str = "") -> ConfigError:
+def config_error(exc: ValidationError, root: Any = None, prefix: str = "", *, top: bool = True) -> ConfigError:
     """The first error of ``exc`` as a one-line :class:`ConfigError`.
 
     ``root`` is the model class that was validated (it lets an unknown-field error list the known
-    fields); ``prefix`` is the dotted path of that model in the whole config.
+    fields); ``prefix`` is the dotted path of that model in the whole config.  ``top=False`` (inside
+    a validator, where the error's path is relative) leaves an error of the model as a whole with
+    an empty path instead of ``"config"``.
     """
+    err = _config_error(exc, root, prefix)
+    if top and not err.field:
+        return ConfigError("config", err.message)
+    return err
+
+
+def _config_error(exc: ValidationError, root: Any, prefix: str) -> ConfigError:
     errors = exc.errors(include_url=False)
     if not errors:  # pragma: no cover - pydantic never raises an empty ValidationError
-        return ConfigError(prefix or "config", "invalid")
+        return ConfigError(prefix, "invalid")
     err = errors[0]
     loc = tuple(err.get("loc", ()))
     typ = err.get("type", "")
@@ -142,14 +151,14 @@ def config_error(exc: ValidationError, root: Any = None, prefix: str = "") -> Co
         inner = ctx["error"]
         if isinstance(inner, ConfigError):
             return ConfigError(join_path(path, inner.field), inner.message)
-        return ConfigError(path or "config", str(inner).splitlines()[0] if str(inner) else type(inner).__name__)
+        return ConfigError(path, str(inner).splitlines()[0] if str(inner) else type(inner).__name__)
     if typ in ("extra_forbidden", "unexpected_keyword_argument"):
         name = loc[-1] if loc else "?"
         known = _known(root, loc[:-1])
         what = "section" if not loc[:-1] and not prefix and root is not None and _all_sections(root) else "field"
         return ConfigError(path, f"unknown {what} {name!r}" + (f" (known: {', '.join(known)})" if known else ""))
     if typ == "unexpected_positional_argument":
-        return ConfigError(path or prefix or "config", "takes keyword arguments only")
+        return ConfigError(path, "takes keyword arguments only")
     if typ == "greater_than_equal":
         return ConfigError(path, f"must be >= {ctx.get('ge')}{got}")
     if typ == "greater_than":
@@ -170,7 +179,7 @@ def config_error(exc: ValidationError, root: Any = None, prefix: str = "") -> Co
     if typ in _MESSAGES:
         return ConfigError(path, _MESSAGES[typ] + got)
     msg = str(err.get("msg", "invalid")).splitlines()[0]
-    return ConfigError(path or prefix or "config", msg[:1].lower() + msg[1:] + got)
+    return ConfigError(path, msg[:1].lower() + msg[1:] + got)
 
 
 def _all_sections(root: Any) -> bool:

@@ -197,7 +197,7 @@ def _neuron(v: Any) -> Any:
     try:
         return cls.model_validate(v)
     except ValidationError as exc:
-        raise config_error(exc, cls) from None
+        raise config_error(exc, cls, top=False) from None
 
 
 def _rules(v: Any) -> Any:
@@ -216,7 +216,7 @@ def _rules(v: Any) -> Any:
         try:
             out.append(cls.model_validate(item))
         except ValidationError as exc:
-            raise config_error(exc, cls, f"[{i}]") from None
+            raise config_error(exc, cls, f"[{i}]", top=False) from None
     return tuple(out)
 
 
