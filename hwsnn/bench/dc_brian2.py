@@ -30,6 +30,12 @@ truth.  Job fields (times in ms, potentials in mV, rates in Hz)::
     method                 Brian2 integration method for the neuron groups ("exponential_euler",
                            "euler", ...) or null to let Brian2 choose
     codegen_target         Brian2 runtime target; "auto" (Brian2's default) unless told otherwise
+                           (runtime device only)
+    device                 "runtime" (default: Brian2's runtime device, per-sample protocol driven
+                           from Python) or "cpp_standalone" (one C++ standalone build of the whole
+                           protocol, OpenMP; see below)
+    openmp_threads         OpenMP threads of the standalone binary (default 2)
+    standalone_dir         project directory of the standalone build (default: next to out_json)
     params                 dict of network constants (see PARAM_KEYS)
     inputs_file            .npz with either "rates_hz" (n_samples, n_in) -> Poisson inputs, or
                            "spike_steps", "spike_inputs", "spike_samples" (int arrays: step within
@@ -43,6 +49,23 @@ switch the inputs on for ``t_present_ms``, then off for ``t_rest_ms``; each phas
 ``Network.run`` call.  The wall time of each sample is recorded; the first sample includes
 Brian2's code generation and compilation.
 
+``device = "cpp_standalone"`` (Poisson rates, or rasters without ``input_same_step``; learning off,
+or on with ``stdp_form = "dc"``, ``theta_decay = "continuous"`` and no trace reset - the
+configuration of the speed rows; other options are refused) expresses the same per-sample
+protocol inside ONE standalone build, with no Python between samples: the
+input rates come from a ``TimedArray`` indexed by time on the grid ``gcd(t_present, t_rest)``
+(sample ``k``'s rates while its inputs are on, 0 Hz during its rest), the weight normalisation is
+a ``run_regularly`` operation on the input synapses every ``t_present + t_rest`` at the start of
+the first step of each sample, dividing by a ``(summed)`` column sum that is evaluated on the same
+sample clock (once per sample, not every step, so the comparison does not charge Brian2 a full
+pass over the synapses per step), and the whole run is one ``run(n_samples * (t_present +
+t_rest))``.  The project is generated and compiled first (``device.build(run=False)``, timed:
+``codegen_s``, ``compile_s``), then the binary is run and timed separately (``run_binary_s``: the
+process, including loading and writing arrays; ``network_run_s``: the simulation loop as
+measured by Brian2's generated code; ``ms_per_sample`` = ``network_run_s / n_samples``;
+``cpu_s``: user + system time of the binary, all threads).  Per-sample spike counts come from
+the spike monitors' recorded times.
+
 Timing convention: Brian2 applies a synaptic event to the conductance after the state update of
 the step in which it arrives, so an input spike at step ``s`` first moves the membrane at step
 ``s + 1``; hwsnn's kernel adds it before the update of step ``s``.  The two are the same
@@ -55,7 +78,9 @@ state update, which removes the lag (``step_lag = 0``).
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -89,11 +114,173 @@ def _atomic_write_bytes(path: str, write) -> None:
         raise
 
 
+DEVICES = ("runtime", "cpp_standalone")
+"""Values of the job's ``device`` field."""
+
+
+def _check_standalone_job(job: dict) -> None:
+    """Refuse job options the single-build standalone protocol does not express."""
+    learn = bool(job["learn"])
+    bad = []
+    if job.get("input_same_step"):
+        bad.append("input_same_step")
+    if learn and job.get("stdp_form", "dc") != "dc":
+        bad.append("stdp_form != 'dc'")
+    if learn and job.get("theta_decay", "continuous") != "continuous":
+        bad.append("theta_decay != 'continuous'")
+    if learn and job.get("reset_traces_each_sample"):
+        bad.append("reset_traces_each_sample")
+    if bad:
+        raise ValueError(f"device 'cpp_standalone' does not support {', '.join(bad)} (use device 'runtime')")
+
+
+def rate_grid(dt_ms: float, t_present_ms: float, t_rest_ms: float) -> tuple[int, int, int]:
+    """Grid of the standalone rate ``TimedArray``: (steps per row, rows on, rows off) per sample.
+
+    The row length is ``gcd`` of the presentation and rest lengths in steps, so every sample is
+    ``rows_on`` rows of its rates followed by ``rows_off`` rows of 0 Hz.
+    """
+    n_on = int(round(t_present_ms / dt_ms))
+    n_off = int(round(t_rest_ms / dt_ms))
+    if n_on <= 0:
+        raise ValueError("t_present_ms must be at least one step")
+    g = math.gcd(n_on, n_off) if n_off > 0 else n_on
+    return g, n_on // g, n_off // g
+
+
+def rate_rows(rate_table: np.ndarray, rows_on: int, rows_off: int) -> np.ndarray:
+    """Rows of the rate ``TimedArray`` (Hz): per sample ``rows_on`` x its rates, ``rows_off`` x 0."""
+    rate_table = np.asarray(rate_table, dtype=float)
+    n_samples, n_in = rate_table.shape
+    out = np.zeros((n_samples, rows_on + rows_off, n_in))
+    out[:, :rows_on, :] = rate_table[:, None, :]
+    return out.reshape(n_samples * (rows_on + rows_off), n_in)
+
+
+def _rate_timed_array(b2, rate_table: np.ndarray, job: dict):
+    g, rows_on, rows_off = rate_grid(job["dt_ms"], job["t_present_ms"], job["t_rest_ms"])
+    values = rate_rows(rate_table, rows_on, rows_off)
+    return b2.TimedArray(values * b2.Hz, dt=g * job["dt_ms"] * b2.ms, name="rate_ta"), g
+
+
+def bin_counts(spike_i: np.ndarray, spike_t_ms: np.ndarray, n_samples: int, n: int, dt_ms: float,
+               steps_per_sample: int) -> np.ndarray:
+    """Per-sample per-neuron counts ``(n_samples, n)`` of recorded spikes (index, time in ms)."""
+    steps = np.rint(np.asarray(spike_t_ms, dtype=float) / dt_ms).astype(np.int64)
+    sample = steps // steps_per_sample
+    keep = (sample >= 0) & (sample < n_samples)
+    out = np.zeros((n_samples, n), np.int64)
+    np.add.at(out, (sample[keep], np.asarray(spike_i, dtype=np.int64)[keep]), 1)
+    return out
+
+
+def _children_cpu_s() -> float:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - non-POSIX
+        return float("nan")
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _run_standalone(b2, job, net, exc, s_in, mon_e, mon_i, ii, jj, w0, n_samples, n_in, n_exc):
+    """Generate, compile (timed) and run (timed separately) the single standalone build."""
+    from brian2 import mV, ms
+
+    dev = b2.get_device()
+    t_sample_ms = job["t_present_ms"] + job["t_rest_ms"]
+    net.run(n_samples * t_sample_ms * ms, namespace={})  # recorded, not run (build_on_run=False)
+    proj = job.get("standalone_dir") or (os.path.splitext(os.path.abspath(job["out_json"]))[0] + "_standalone")
+    if os.path.isdir(proj):
+        shutil.rmtree(proj)  # fresh project: the compile time is a full build
+    t0 = time.perf_counter()
+    dev.build(directory=proj, compile=True, run=False, with_output=False)
+    build_s = time.perf_counter() - t0
+    compile_s = float(dev.timers["compile"]["make"] or 0.0)
+    c0 = _children_cpu_s()
+    t0 = time.perf_counter()
+    dev.run(with_output=False)
+    run_binary_s = time.perf_counter() - t0
+    cpu_s = _children_cpu_s() - c0
+    network_run_s = float(getattr(dev, "_last_run_time", run_binary_s))
+    steps_per_sample = int(round(t_sample_ms / job["dt_ms"]))
+    se_i, se_t = np.asarray(mon_e.i[:]), np.asarray(mon_e.t[:] / ms)
+    counts = bin_counts(se_i, se_t, n_samples, n_exc, job["dt_ms"], steps_per_sample)
+    counts_i = bin_counts(np.asarray(mon_i.i[:]), np.asarray(mon_i.t[:] / ms), n_samples, n_exc,
+                          job["dt_ms"], steps_per_sample)
+    w_final = np.zeros((n_in, n_exc))
+    w_final[ii, jj] = np.asarray(s_in.w[:])
+    theta_final = np.asarray(exc.theta[:] / mV)
+    codeobj_types = sorted({type(o.codeobj).__name__ for g in (exc, s_in) for o in g.contained_objects
+                            if getattr(o, "codeobj", None) is not None})
+    threads = int(b2.prefs.devices.cpp_standalone.openmp_threads)
+    if not job.get("keep_standalone_dir", False):
+        shutil.rmtree(proj, ignore_errors=True)
+    learn = bool(job["learn"])
+    with np.load(job["inputs_file"]) as z:
+        input_mode = "raster" if "spike_steps" in z.files else "poisson_rates"
+    result = {
+        "brian2_version": b2.__version__,
+        "numpy_version": np.__version__,
+        "device": "cpp_standalone",
+        "openmp_threads": threads,
+        "codegen_target_pref": "cpp_standalone",
+        "codegen_target_used": codeobj_types,
+        "method": job.get("method"),
+        "theta_decay": job.get("theta_decay", "continuous"),
+        "stdp_form": job.get("stdp_form", "dc") if learn else None,
+        "input_same_step": False,
+        "step_lag": 1,
+        "reset_traces_each_sample": False,
+        "input_mode": input_mode,
+        "n_in": n_in, "n_exc": n_exc, "n_samples": n_samples, "learn": learn,
+        # one build: no per-sample wall times, no first sample with code generation
+        "wall_s_per_sample": None,
+        "cpu_s_per_sample": None,
+        "ms_per_sample_excl_first": None,
+        "ms_per_sample_median_excl_first": None,
+        "first_sample_s": None,
+        "ms_per_sample": 1e3 * network_run_s / n_samples,
+        "cpu_ms_per_sample": 1e3 * cpu_s / n_samples,
+        "network_run_s": network_run_s,
+        "run_binary_s": run_binary_s,
+        "cpu_s": cpu_s,
+        "build_s": build_s,
+        "compile_s": compile_s,
+        "codegen_s": build_s - compile_s,
+        "standalone_dir": proj if job.get("keep_standalone_dir", False) else None,
+        "exc_spikes_per_sample": counts.sum(axis=1).tolist(),
+        "inh_spikes_per_sample": counts_i.sum(axis=1).tolist(),
+        "w_stats": {
+            "mean": float(w_final.mean()), "std": float(w_final.std()),
+            "min": float(w_final.min()), "max": float(w_final.max()),
+            "mean_abs_change": float(np.abs(w_final - w0).mean()),
+            "mean_change": float((w_final - w0).mean()),
+        },
+        "theta_mean_mV": float(theta_final.mean()),
+    }
+    extra = {}
+    if job.get("record_spikes"):
+        extra["spike_i"], extra["spike_t_ms"] = se_i, se_t
+    return result, extra, counts, counts_i, w_final, theta_final
+
+
 def build_and_run(job: dict) -> dict:
+    device_name = job.get("device", "runtime")
+    if device_name not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, not {device_name!r}")
+    standalone = device_name == "cpp_standalone"
+    if standalone:
+        _check_standalone_job(job)
+
     import brian2 as b2
     from brian2 import Hz, mV, ms
 
-    b2.prefs.codegen.target = job.get("codegen_target", "auto")
+    if standalone:
+        b2.set_device("cpp_standalone", build_on_run=False)
+        b2.prefs.devices.cpp_standalone.openmp_threads = int(job.get("openmp_threads", 2))
+    else:
+        b2.prefs.codegen.target = job.get("codegen_target", "auto")
     b2.defaultclock.dt = job["dt_ms"] * ms
     seed = int(job["seed"])
     b2.seed(seed)
@@ -120,6 +307,8 @@ def build_and_run(job: dict) -> dict:
     }
     ns = {k: (v * unit[k] if k in unit else v) for k, v in ns.items()}
     ns["theta_plus_eff"] = ns["theta_plus"] if learn else 0 * mV
+    if w_sum:
+        ns["w_sum_target"] = float(w_sum)
 
     eqs_e = """
     dv/dt = ((v_rest_e - v) + ge*(E_exc_e - v) + gi*(E_inh_e - v)) / tau_m_e : volt (unless refractory)
@@ -131,6 +320,9 @@ def build_and_run(job: dict) -> dict:
         raise ValueError(f"theta_decay must be 'continuous' or 'per_sample', not {theta_decay!r}")
     continuous = learn and theta_decay == "continuous"
     eqs_e += "dtheta/dt = -theta/tau_theta : volt\n" if continuous else "theta : volt\n"
+    norm_in_build = standalone and learn and bool(w_sum)
+    if norm_in_build:
+        eqs_e += "wsum : 1\n"  # column sum of the input weights, a (summed) variable of s_in
     stdp_form = job.get("stdp_form", "dc")
     if stdp_form not in ("dc", "hwsnn"):
         raise ValueError(f"stdp_form must be 'dc' or 'hwsnn', not {stdp_form!r}")
@@ -171,6 +363,10 @@ def build_and_run(job: dict) -> dict:
             when="start" if same_step else "thresholds",
         )
         rate_table = None
+    elif standalone:
+        rate_table = np.asarray(data["rates_hz"], dtype=float)[:n_samples]
+        rate_ta, _ = _rate_timed_array(b2, rate_table, job)
+        inp = b2.PoissonGroup(n_in, rates="rate_ta(t, i)", name="inp", namespace={"rate_ta": rate_ta})
     else:
         rate_table = np.asarray(data["rates_hz"], dtype=float)
         inp = b2.PoissonGroup(n_in, rates=0 * Hz, name="inp")
@@ -205,6 +401,8 @@ def build_and_run(job: dict) -> dict:
         on_post = "y2before = ypost2; w = clip(w + nu_post*xpre*y2before, 0, w_max); ypost1 = 1.; ypost2 = 1."
     else:
         model, on_pre, on_post = "w : 1", "ge_post += efficacy*w", None
+    if norm_in_build:
+        model += "\nwsum_post = w : 1 (summed)\n"
     s_in = b2.Synapses(inp, exc, model=model, on_pre=on_pre, on_post=on_post, namespace=ns, name="s_in")
     if exact_stdp:
         s_in.pre_plast.when = "synapses"
@@ -213,8 +411,14 @@ def build_and_run(job: dict) -> dict:
         # input spikes are emitted at the start of the step and reach the conductance before the
         # membrane update of the same step (hwsnn's order) instead of one step later
         s_in.pre.when = "before_groups"
-    s_in.connect()  # all-to-all
-    ii, jj = np.asarray(s_in.i[:]), np.asarray(s_in.j[:])
+    if standalone:
+        # explicit all-to-all indices: in standalone the synapses are only created in the binary
+        ii = np.repeat(np.arange(n_in), n_exc)
+        jj = np.tile(np.arange(n_exc), n_in)
+        s_in.connect(i=ii, j=jj)
+    else:
+        s_in.connect()  # all-to-all
+        ii, jj = np.asarray(s_in.i[:]), np.asarray(s_in.j[:])
     if "w0" in data.files:
         w0 = np.asarray(data["w0"], dtype=float)
         if w0.shape != (n_in, n_exc):
@@ -227,9 +431,37 @@ def build_and_run(job: dict) -> dict:
     s_ie = b2.Synapses(inh, exc, on_pre="gi_post += w_ie", namespace=ns, name="s_ie")
     s_ie.connect(condition="i != j")
 
-    mon_e = b2.SpikeMonitor(exc, record=bool(job.get("record_spikes", False)), name="mon_e")
-    mon_i = b2.SpikeMonitor(inh, record=False, name="mon_i")
+    if standalone:
+        # the per-sample counts are binned from the recorded spike times after the single run
+        mon_e = b2.SpikeMonitor(exc, record=True, name="mon_e")
+        mon_i = b2.SpikeMonitor(inh, record=True, name="mon_i")
+    else:
+        mon_e = b2.SpikeMonitor(exc, record=bool(job.get("record_spikes", False)), name="mon_e")
+        mon_i = b2.SpikeMonitor(inh, record=False, name="mon_i")
     net = b2.Network(inp, exc, inh, s_in, s_ei, s_ie, mon_e, mon_i)
+    if norm_in_build:
+        # before the first step of every sample: w <- min(w * w_sum / column sum, w_max), the
+        # runtime path's normalisation.  The column sum is a (summed) variable; Brian2 evaluates
+        # summed variables on the target group's clock (every step), here it is moved onto the
+        # sample clock so that it runs once per sample, in the same slot just before the
+        # normalisation.
+        t_sample = (job["t_present_ms"] + job["t_rest_ms"]) * ms
+        sample_clock = b2.Clock(dt=t_sample, name="sample_clock")
+        upd = s_in.summed_updaters["wsum_post"]
+        upd._clock = sample_clock
+        upd.when, upd.order = "start", 0
+        norm_op = s_in.run_regularly(
+            "w = clip(w * w_sum_target / (wsum_post + int(wsum_post == 0)), 0, w_max)",
+            dt=t_sample, when="start", order=1, name="s_in_normalise",
+        )
+        norm_op._clock = sample_clock
+        net.add(norm_op)
+
+    if standalone:
+        result, extra, counts, counts_i, w_final, theta_final = _run_standalone(
+            b2, job, net, exc, s_in, mon_e, mon_i, ii, jj, w0, n_samples, n_in, n_exc)
+        _write_outputs(job, result, extra, counts, counts_i, w0, w_final, theta_final, np.zeros(0))
+        return result
 
     t_present, t_rest = job["t_present_ms"] * ms, job["t_rest_ms"] * ms
     reset_traces = bool(job.get("reset_traces_each_sample", False))
@@ -282,6 +514,7 @@ def build_and_run(job: dict) -> dict:
     result = {
         "brian2_version": b2.__version__,
         "numpy_version": np.__version__,
+        "device": "runtime",
         "codegen_target_pref": str(b2.prefs.codegen.target),
         "codegen_target_used": codeobj_types,
         "method": method,
@@ -311,7 +544,11 @@ def build_and_run(job: dict) -> dict:
     if job.get("record_spikes"):
         extra["spike_i"] = np.asarray(mon_e.i[:])
         extra["spike_t_ms"] = np.asarray(mon_e.t[:] / ms)
+    _write_outputs(job, result, extra, counts, counts_i, w0, w_final, theta_final, wall)
+    return result
 
+
+def _write_outputs(job, result, extra, counts, counts_i, w0, w_final, theta_final, wall) -> None:
     def _w_npz(tmp):
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, counts=counts, counts_inh=counts_i, w0=w0, w_final=w_final,
@@ -325,7 +562,6 @@ def build_and_run(job: dict) -> dict:
             fh.write(text)
 
     _atomic_write_bytes(job["out_json"], _w_json)
-    return result
 
 
 def main(argv: list[str]) -> int:
@@ -335,7 +571,9 @@ def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
     res = build_and_run(job)
-    summary = {k: res[k] for k in ("codegen_target_used", "ms_per_sample_excl_first", "first_sample_s")}
+    keys = ("device", "codegen_target_used", "ms_per_sample_excl_first", "first_sample_s", "ms_per_sample",
+            "compile_s")
+    summary = {k: res[k] for k in keys if k in res}
     print(json.dumps(summary))
     return 0
 

@@ -8,12 +8,19 @@ speed
     synapses and the STO memristor crossbar with all non-idealities on (:data:`CROSSBAR_ALL_ON`) -
     and of the same network written in Brian2 equations (``dc_brian2.py``), run in Brian2's
     default runtime mode (runtime device, ``codegen.target = "auto"``; the target that actually
-    ran is reported).  Both get Poisson inputs from the same images and the parameters of
+    ran is reported), and in Brian2's fastest CPU mode, C++ standalone with OpenMP on
+    :data:`STANDALONE_THREADS` threads (the whole per-sample protocol in one build; compilation
+    excluded from ms per sample and reported separately as ``compile_s``).  Both get Poisson
+    inputs from the same images and the parameters of
     :meth:`WTAConfig.diehl_cook <hwsnn.tasks.wta.WTAConfig.diehl_cook>`, passed to Brian2 in the
     JSON job (one source of truth).  Both integrate with exponential Euler (exact conductance
     decay; membrane exact for conductances held over the step), which keeps the network in its
     normal-activity regime; the regime of every row is reported (spikes and active neurons per
     sample).
+scaling
+    ms per sample of hwsnn's float model (learning on, a handful of samples after one untimed
+    sample) for 784 inputs x :data:`SCALING_SIZES` excitatory neurons, with spikes per sample and
+    synapse counts: the cost follows the spikes, not the synapses (``--quick``: the two smallest).
 agreement
     identical input spike rasters, identical initial weights and thresholds into hwsnn's float
     model and Brian2 (:data:`AGREEMENT_VARIANTS`: learning off, learning on with hwsnn's STDP
@@ -21,7 +28,10 @@ agreement
     counts, per-neuron totals and the weight-change statistics are compared against
     :data:`AGREEMENT_TOLERANCE` (spike for spike where the models are the same, statistically
     where the conventions differ).  See ``benchmarks/brian2/README.md`` for the conventions the
-    check uncovered (one-step input lag, refractory counting, same-step STDP pairs).
+    check uncovered (one-step input lag, refractory counting, same-step STDP pairs).  The
+    standalone build is checked against the runtime mode on the speed rows' identical Poisson
+    rates and initial weights (variant ``standalone_vs_runtime``, statistical: the two devices
+    draw different Poisson trains).
 
 Brian2 2.9 needs numpy < 2.3, so it runs in its own virtual environment, created once by
 :func:`ensure_brian2_env` (``~/.cache/hwsnn/brian2-venv`` or ``$HWSNN_BRIAN2_VENV``).  If that is
@@ -62,10 +72,26 @@ __all__ = [
     "AGREEMENT_VARIANTS",
     "SMALL_INPUT_DRIVE",
     "classify_regime",
+    "STANDALONE_THREADS",
+    "SCALING_SIZES",
+    "scaling_rows",
+    "standalone_agreement",
 ]
 
 BRIAN2_REQUIREMENTS = ("brian2==2.9.0", "numpy>=1.26,<2.3", "cython>=3.0", "setuptools>=69")
 """What the Brian2 environment gets (Brian2 2.9 needs numpy < 2.3; Cython for its runtime target)."""
+
+STANDALONE_THREADS = 2
+"""OpenMP threads of Brian2's C++ standalone comparison column."""
+
+STANDALONE_SERIAL_ROW = True
+"""Full suite: also time the standalone build without OpenMP (``openmp_threads = 0``, one thread) as
+an information row - for networks this small OpenMP's per-step synchronisation can cost more than
+it saves, and the row shows which build is faster on the machine at hand.  Ratios use the OpenMP
+row."""
+
+SCALING_SIZES = (100, 400, 1600, 6400)
+"""Excitatory population sizes of the scaling section (784 inputs); ``--quick`` runs the first two."""
 
 _MARKER = "hwsnn-brian2-ok"
 _SCRIPT = Path(__file__).with_name("dc_brian2.py")
@@ -490,7 +516,8 @@ def _inputs(n_in: int, n: int, seed: int) -> np.ndarray:
 
 
 def _speed_rows(n_in: int, n_exc: int, n_brian: int, n_hw: int, seed: int, work: Path,
-                py: Path, euler_row: bool = False) -> tuple[list[dict], dict]:
+                py: Path, euler_row: bool = False, standalone: bool = True,
+                standalone_serial: bool = False) -> tuple[list[dict], dict]:
     cfg = _bench_cfg(n_in, n_exc)
     x_b = _inputs(n_in, n_brian + 1, seed)
     x_h = _inputs(n_in, max(n_hw, n_brian + 1), seed)
@@ -504,7 +531,7 @@ def _speed_rows(n_in: int, n_exc: int, n_brian: int, n_hw: int, seed: int, work:
     b_reg = classify_regime(b_arr["counts"][1:])
     b_ms, b_med = float(1e3 * b_wall.mean()), float(1e3 * np.median(b_wall))
     rows = [{
-        "network": f"{n_in}x{n_exc}", "simulator": "brian2", "synapse": "float",
+        "network": f"{n_in}x{n_exc}", "simulator": "brian2", "synapse": "float", "device": "runtime",
         "target": ",".join(b_sum["codegen_target_used"]), "samples": len(b_wall),
         "ms_per_sample": b_ms, "ms_median": b_med, "cpu_ms_per_sample": b_cpu, "speedup_vs_brian2": 1.0,
         "speedup_cpu": 1.0, "spikes_per_sample": b_reg["exc_spikes_per_sample"], "regime": b_reg["regime"],
@@ -519,6 +546,16 @@ def _speed_rows(n_in: int, n_exc: int, n_brian: int, n_hw: int, seed: int, work:
             "speedup_cpu": b_cpu / max(h["cpu_ms_per_sample"], 1e-6),
             "spikes_per_sample": h["exc_spikes_per_sample"], "regime": h["regime"],
         })
+    sa_info = None
+    if standalone:
+        sa_row, sa_info = _standalone_speed(cfg, inp, n_brian + 1, seed, work, py, rows[0], b_arr)
+        rows.insert(1, sa_row)
+        if standalone_serial:
+            s1_row, s1_info = _standalone_speed(cfg, inp, n_brian + 1, seed, work, py, rows[0], b_arr, threads=0)
+            rows.insert(2, s1_row)
+            s1_info.pop("agreement")
+            sa_info["serial_build"] = s1_info
+        add_standalone_ratios(rows)
     if euler_row:
         # Brian2's own method choice for these equations (Euler): the D&C script as usually run
         job_e = _job(cfg, n_samples=n_brian + 1, seed=seed, learn=True, inputs_file=inp,
@@ -528,7 +565,7 @@ def _speed_rows(n_in: int, n_exc: int, n_brian: int, n_hw: int, seed: int, work:
         e_reg = classify_regime(e_arr["counts"][1:])
         rows.insert(1, {
             "network": f"{n_in}x{n_exc}", "simulator": "brian2", "synapse": "float (Brian2 default method)",
-            "target": ",".join(e_sum["codegen_target_used"]), "samples": len(e_wall),
+            "device": "runtime", "target": ",".join(e_sum["codegen_target_used"]), "samples": len(e_wall),
             "ms_per_sample": float(1e3 * e_wall.mean()), "ms_median": float(1e3 * np.median(e_wall)),
             "cpu_ms_per_sample": float(1e3 * np.mean(np.asarray(e_sum["cpu_s_per_sample"])[1:])),
             "speedup_vs_brian2": None, "speedup_cpu": None,
@@ -536,7 +573,202 @@ def _speed_rows(n_in: int, n_exc: int, n_brian: int, n_hw: int, seed: int, work:
         })
     info = {"brian2": {k: b_sum[k] for k in ("brian2_version", "numpy_version", "codegen_target_pref",
                                               "codegen_target_used", "method", "first_sample_s")}}
+    if sa_info is not None:
+        info["brian2_standalone"] = sa_info
     return rows, info
+
+
+def _standalone_speed(cfg, inputs_file: Path, n_samples: int, seed: int, work: Path, py: Path,
+                      runtime_row: dict, runtime_arrays: dict,
+                      threads: int = STANDALONE_THREADS) -> tuple[dict, dict]:
+    """Brian2 C++ standalone (OpenMP) on the runtime row's job: its speed row and build/run info.
+
+    Same inputs file (Poisson rates), seed, initial weights and samples as the runtime row; the
+    whole protocol is one build, compiled first and timed apart from the run.  The info holds the
+    ``standalone_vs_runtime`` agreement entry.
+    """
+    net = f"{cfg.n_in}x{cfg.n_exc}"
+    stem = f"brian2_standalone_{net}" + ("" if threads == STANDALONE_THREADS else f"_threads{threads}")
+    job = _job(cfg, n_samples=n_samples, seed=seed, learn=True, inputs_file=inputs_file,
+               out_stem=work / stem, device="cpp_standalone", openmp_threads=int(threads))
+    s_sum, s_arr = run_brian2(job, work, py)
+    reg = classify_regime(s_arr["counts"][1:])  # the runtime row's samples (its first is code generation)
+    row = standalone_row(net, s_sum, runtime_row, reg)
+    info = {k: s_sum.get(k) for k in ("device", "openmp_threads", "codegen_target_used", "method", "build_s",
+                                       "codegen_s", "compile_s", "run_binary_s", "network_run_s", "cpu_s")}
+    info["samples"] = n_samples
+    info["counts"] = s_arr["counts"]  # (dropped from the JSON by run())
+    info["agreement"] = standalone_agreement(runtime_arrays, s_arr, net)
+    return row, info
+
+
+def standalone_row(network: str, summary: dict, runtime_row: dict, regime: dict) -> dict:
+    """Speed row of the Brian2 C++ standalone run from its summary (``dc_brian2.py``'s JSON).
+
+    ``ms_per_sample``: the simulation loop (Brian2's own measurement in the binary) over all
+    samples, compilation excluded (``compile_s``; ``codegen_s``: Python-side code generation);
+    ``cpu_ms_per_sample``: user + system time of the whole binary (all threads, loading and writing
+    arrays included) per sample; ``speedup_vs_brian2``: runtime mode / standalone.
+    """
+    ms = float(summary["ms_per_sample"])
+    cpu = float(summary["cpu_ms_per_sample"])
+    threads = int(summary.get("openmp_threads") or 0)
+    omp = f"OpenMP {threads} threads" if threads > 0 else "no OpenMP, 1 thread"
+    return {
+        "network": network, "simulator": "brian2", "synapse": "float", "device": "cpp_standalone",
+        "openmp_threads": threads, "target": ",".join(summary["codegen_target_used"]) + f" ({omp})",
+        "samples": int(summary["n_samples"]), "ms_per_sample": ms, "ms_median": None,
+        "cpu_ms_per_sample": cpu,
+        "speedup_vs_brian2": runtime_row["ms_per_sample"] / ms if ms > 0 else None,
+        "speedup_cpu": runtime_row["cpu_ms_per_sample"] / cpu if cpu > 0 else None,
+        "spikes_per_sample": regime["exc_spikes_per_sample"], "regime": regime["regime"],
+        "compile_s": float(summary["compile_s"]),
+    }
+
+
+def add_standalone_ratios(rows: list[dict], threads: int = STANDALONE_THREADS) -> list[dict]:
+    """Set ``speedup_vs_standalone`` (wall) and ``speedup_cpu_vs_standalone`` on the hwsnn rows.
+
+    Ratios Brian2-standalone / hwsnn of the row of the same network with ``device ==
+    "cpp_standalone"`` and ``openmp_threads == threads``; rows without such a partner are left
+    alone.  Returns ``rows``.
+    """
+    sa = {r["network"]: r for r in rows if r.get("simulator") == "brian2" and r.get("device") == "cpp_standalone"
+          and r.get("openmp_threads", threads) == threads}
+    for r in rows:
+        b = sa.get(r.get("network"))
+        if r.get("simulator") != "hwsnn" or b is None or r.get("section", "speed") != "speed":
+            continue
+        r["speedup_vs_standalone"] = b["ms_per_sample"] / r["ms_per_sample"] if r["ms_per_sample"] > 0 else None
+        r["speedup_cpu_vs_standalone"] = (b["cpu_ms_per_sample"] / r["cpu_ms_per_sample"]
+                                          if r["cpu_ms_per_sample"] > 0 else None)
+    return rows
+
+
+def standalone_agreement(runtime: dict, standalone: dict, network: str,
+                         tol: AgreementTolerance = AGREEMENT_TOLERANCE) -> dict[str, Any]:
+    """Is the standalone build the same network as the runtime one?  Statistical comparison.
+
+    Both ran on identical Poisson rates and initial weights but draw their own Poisson trains, so
+    the per-sample counts and weight changes are compared with the ``statistical`` criteria of
+    ``tol`` (total spikes, mean |dw|, fraction potentiated), plus the same activity regime and
+    identical initial weights.
+
+    Parameters
+    ----------
+    runtime, standalone : dict
+        The arrays of the two ``dc_brian2.py`` runs (``counts``, ``w0``, ``w_final``).
+    network : str
+        Row label, e.g. ``"784x400"``.
+    """
+    c_r, c_s = np.asarray(runtime["counts"]), np.asarray(standalone["counts"])
+    res: dict[str, Any] = {"variant": "standalone_vs_runtime", "network": network, "samples": int(c_r.shape[0]),
+                           "compared": ["brian2 runtime", "brian2 cpp_standalone"]}
+    res.update(compare_runs(c_r, c_s, runtime["w_final"] - runtime["w0"],
+                            standalone["w_final"] - standalone["w0"], "statistical", tol))
+    reg_r, reg_s = classify_regime(c_r), classify_regime(c_s)
+    res.update({"regime_runtime": reg_r["regime"], "regime_standalone": reg_s["regime"],
+                "spikes_per_sample": [reg_r["exc_spikes_per_sample"], reg_s["exc_spikes_per_sample"]]})
+    res["checks"]["same_regime"] = reg_r["regime"] == reg_s["regime"]
+    res["checks"]["same_initial_weights"] = bool(np.array_equal(runtime["w0"], standalone["w0"]))
+    res["ok"] = bool(all(res["checks"].values()))
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+# scaling
+
+
+def _time_hwsnn_scaling(cfg, x: np.ndarray, seed: int) -> dict[str, Any]:
+    """hwsnn float, learning on: one untimed sample (JIT / first-touch), then ``len(x) - 1`` timed."""
+    from hwsnn.tasks.wta import WTANetwork
+
+    net = WTANetwork(cfg, synapse="ideal", seed=seed)
+    net.present(x[0], learn=True)
+    n = len(x) - 1
+    wall, cpu = np.empty(n), np.empty(n)
+    counts = np.empty((n, cfg.n_exc), np.int64)
+    for s in range(n):
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        counts[s] = net.present(x[s + 1], learn=True)
+        cpu[s] = time.process_time() - c0
+        wall[s] = time.perf_counter() - t0
+    return {
+        "samples": n,
+        "ms_per_sample": float(1e3 * wall.mean()),
+        "ms_per_sample_median": float(1e3 * np.median(wall)),
+        "cpu_ms_per_sample": float(1e3 * cpu.mean()),
+        **classify_regime(counts),
+    }
+
+
+def scaling_row(n_in: int, n_exc: int, timing: dict) -> dict:
+    """Table row of one scaling size from :func:`_time_hwsnn_scaling`'s result."""
+    return {
+        "section": "scaling", "network": f"{n_in}x{n_exc}", "simulator": "hwsnn", "synapse": "float",
+        "target": "numba", "samples": int(timing["samples"]), "synapses": int(n_in * n_exc),
+        "ms_per_sample": timing["ms_per_sample"], "ms_median": timing["ms_per_sample_median"],
+        "cpu_ms_per_sample": timing["cpu_ms_per_sample"], "spikes_per_sample": timing["exc_spikes_per_sample"],
+        "regime": timing["regime"],
+    }
+
+
+def add_scaling_relatives(rows: list[dict]) -> list[dict]:
+    """Add ``ms_rel``, ``synapses_rel``, ``spikes_rel`` (relative to the first row); returns ``rows``."""
+    if not rows:
+        return rows
+    base = rows[0]
+    for r in rows:
+        r["ms_rel"] = r["ms_per_sample"] / base["ms_per_sample"] if base["ms_per_sample"] > 0 else None
+        r["synapses_rel"] = r["synapses"] / base["synapses"]
+        r["spikes_rel"] = (r["spikes_per_sample"] / base["spikes_per_sample"]
+                           if base["spikes_per_sample"] > 0 else None)
+    return rows
+
+
+def scaling_rows(n_in: int = 784, sizes: tuple[int, ...] = SCALING_SIZES, n_samples: int = 8,
+                 seed: int = 0) -> list[dict]:
+    """ms per sample of hwsnn's float model at ``n_in`` x each of ``sizes``, learning on.
+
+    Every size gets the same ``n_samples`` timed images (after one untimed one) and the parameters
+    of ``WTAConfig.diehl_cook(n_in, n_exc)``; rows carry spikes and synapses per sample and their
+    growth relative to the smallest size.
+    """
+    x = _inputs(n_in, n_samples + 1, seed)
+    rows = [scaling_row(n_in, n, _time_hwsnn_scaling(_bench_cfg(n_in, n), x, seed)) for n in sizes]
+    return add_scaling_relatives(rows)
+
+
+def _targets(table: list[dict], net: str) -> dict[str, Any]:
+    """Issue #9 targets for one network, from the speed rows of ``table``."""
+
+    def _row(syn: str) -> dict | None:
+        for r in table:
+            if (r["network"] == net and r["synapse"] == syn and r["simulator"] == "hwsnn"
+                    and r.get("section", "speed") == "speed"):
+                return r
+        return None
+
+    fl, xb = _row("float"), _row("sto_all_nonideal")
+    t: dict[str, Any] = {
+        "network": net,
+        "float_speedup": fl and fl["speedup_vs_brian2"], "float_target": 100.0,
+        "crossbar_speedup": xb and xb["speedup_vs_brian2"], "crossbar_target": 50.0,
+        "float_speedup_cpu": fl and fl["speedup_cpu"], "crossbar_speedup_cpu": xb and xb["speedup_cpu"],
+        "float_speedup_vs_standalone": fl and fl.get("speedup_vs_standalone"), "float_standalone_target": 50.0,
+        "crossbar_speedup_vs_standalone": xb and xb.get("speedup_vs_standalone"),
+        "crossbar_over_float_time": (xb["ms_per_sample"] / fl["ms_per_sample"]
+                                     if fl and xb and fl["ms_per_sample"] > 0 else None),
+        "crossbar_over_float_target": 1.5,
+    }
+    t["float_ok"] = bool(t["float_speedup"] is not None and t["float_speedup"] >= t["float_target"])
+    t["crossbar_ok"] = bool(t["crossbar_speedup"] is not None and t["crossbar_speedup"] >= t["crossbar_target"])
+    t["float_standalone_ok"] = bool(t["float_speedup_vs_standalone"] is not None
+                                    and t["float_speedup_vs_standalone"] >= t["float_standalone_target"])
+    t["crossbar_over_float_ok"] = bool(t["crossbar_over_float_time"] is not None
+                                       and t["crossbar_over_float_time"] <= t["crossbar_over_float_target"])
+    return t
 
 
 # ------------------------------------------------------------------------------------------------
@@ -632,9 +864,11 @@ def run(quick: bool, out_dir: Path, *, keep_raw: bool = False) -> dict:
     Parameters
     ----------
     quick : bool
-        64 x 100 network on 8x8 digits only, few samples (well under a minute once the Brian2
-        environment and its compiled code are cached).  Otherwise 784 x 400 on MNIST and 64 x 100,
-        more samples, all agreement variants, and a Brian2 row with its default (Euler) method.
+        64 x 100 network on 8x8 digits only, few samples, one standalone build (its compilation,
+        ~40 s, dominates), scaling at the two smallest :data:`SCALING_SIZES`.  Otherwise 784 x 400
+        on MNIST and 64 x 100, more samples, all agreement variants, a Brian2 row with its default
+        (Euler) method, a standalone build without OpenMP per network
+        (:data:`STANDALONE_SERIAL_ROW`) and every scaling size.
     out_dir : pathlib.Path
         Folder for the Brian2 jobs and their JSON summaries (``snn_brian2/``).
     keep_raw : bool, optional
@@ -654,38 +888,44 @@ def run(quick: bool, out_dir: Path, *, keep_raw: bool = False) -> dict:
     if quick:
         sizes = [(64, 100, 3, 20)]
         agree = [(64, 100, 6, "learning_on_exact")]
+        scal_sizes, scal_samples = SCALING_SIZES[:2], 3
     else:
         sizes = [(784, 400, 20, 60), (64, 100, 20, 100)]
         agree = [(n_in, n_exc, 20, v) for n_in, n_exc in ((784, 400), (64, 100)) for v in AGREEMENT_VARIANTS]
+        scal_sizes, scal_samples = SCALING_SIZES, 8
     table: list[dict] = []
     info: dict[str, Any] = {}
     for n_in, n_exc, n_b, n_h in sizes:
-        rows, inf = _speed_rows(n_in, n_exc, n_b, n_h, seed, work, py, euler_row=not quick and n_in == 784)
+        rows, inf = _speed_rows(n_in, n_exc, n_b, n_h, seed, work, py, euler_row=not quick and n_in == 784,
+                                standalone_serial=STANDALONE_SERIAL_ROW and not quick)
         table += rows
+        sa = inf.get("brian2_standalone")
+        if sa is not None:
+            c_omp = sa.pop("counts")
+            if "serial_build" in sa:  # same binary's RNG stream: the thread count must not change a spike
+                sa["serial_build"]["counts_equal_to_openmp_build"] = bool(
+                    np.array_equal(sa["serial_build"].pop("counts"), c_omp))
         info[f"{n_in}x{n_exc}"] = inf
+    for r in table:
+        r.setdefault("section", "speed")
     agreements = [agreement(n_in, n_exc, n, v, work, seed=seed, python=py) for n_in, n_exc, n, v in agree]
+    agreements += [inf["brian2_standalone"]["agreement"] for inf in info.values() if "brian2_standalone" in inf]
+    t0 = time.perf_counter()
+    scaling = scaling_rows(784, tuple(scal_sizes), scal_samples, seed)
+    scaling_s = time.perf_counter() - t0
+    table += scaling
     if not keep_raw:
         for f in work.glob("*.npz"):
             f.unlink()
 
-    def _ratio(net: str, syn: str, key: str = "speedup_vs_brian2"):
-        for r in table:
-            if r["network"] == net and r["synapse"] == syn and r["simulator"] == "hwsnn":
-                return r[key]
-        return None
-
     big = "64x100" if quick else "784x400"
-    targets = {"network": big, "float_speedup": _ratio(big, "float"), "float_target": 80.0,
-               "crossbar_speedup": _ratio(big, "sto_all_nonideal"), "crossbar_target": 40.0,
-               "float_speedup_cpu": _ratio(big, "float", "speedup_cpu"),
-               "crossbar_speedup_cpu": _ratio(big, "sto_all_nonideal", "speedup_cpu")}
-    targets["float_ok"] = bool(targets["float_speedup"] is not None and targets["float_speedup"] >= 80.0)
-    targets["crossbar_ok"] = bool(targets["crossbar_speedup"] is not None and targets["crossbar_speedup"] >= 40.0)
+    targets = _targets(table, big)
     return {
         "suite": "snn",
         "description": "Diehl & Cook network (conductance LIF exc + inh populations, triplet STDP, adaptive "
                        "theta, 350 + 150 ms at dt 0.5 ms, learning on): ms per presented sample, hwsnn vs "
-                       "Brian2 runtime mode in the same run, and agreement on identical input rasters",
+                       "Brian2 runtime mode and Brian2 C++ standalone (OpenMP) in the same run, agreement on "
+                       "identical input rasters, and hwsnn's cost vs network size",
         "integration": "exponential Euler in both (exact conductance decay); rows report their activity regime",
         "speed_ratio_basis": "speedup_vs_brian2: ratio of mean per-sample wall times (throughput: hwsnn's "
                              "periodic crossbar write-back, refresh and renormalisation included); speedup_cpu: "
@@ -693,12 +933,21 @@ def run(quick: bool, out_dir: Path, *, keep_raw: bool = False) -> dict:
                              "Brian2 one); Brian2's first sample (code generation) and hwsnn's JIT warm-up (a "
                              "throwaway network run through every periodic path) excluded; re-presentation off "
                              "in both",
+        "standalone_basis": f"Brian2 cpp_standalone, OpenMP {STANDALONE_THREADS} threads, the whole per-sample "
+                            "protocol in one build (TimedArray rates, run_regularly weight normalisation on a "
+                            "once-per-sample summed column sum, one run); ms_per_sample: the binary's simulation "
+                            "loop over all samples, compilation excluded (compile_s, per network in "
+                            "brian2.<network>.brian2_standalone); cpu_ms_per_sample: user+system time of the "
+                            "whole binary, all threads; speedup_vs_standalone: standalone / hwsnn wall time",
         "small_input_drive": SMALL_INPUT_DRIVE,
         "crossbar_nonidealities": CROSSBAR_ALL_ON,
         "targets": targets,
+        "targets_by_network": {f"{n_in}x{n_exc}": _targets(table, f"{n_in}x{n_exc}") for n_in, n_exc, _, _ in sizes},
         "agreement": agreements,
         "agreement_tolerance": AGREEMENT_TOLERANCE,
         "agreement_ok": all(a["ok"] for a in agreements),
         "brian2": info,
+        "scaling": {"n_in": 784, "sizes": list(scal_sizes), "synapse": "float", "learn": True,
+                    "samples": scal_samples, "wall_s": scaling_s, "rows": scaling},
         "table": table,
     }

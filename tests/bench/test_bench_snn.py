@@ -178,6 +178,176 @@ def test_run_reports_missing_brian2(monkeypatch, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# Brian2 C++ standalone column and scaling section: job fields and bookkeeping (no Brian2 needed)
+
+
+def _script_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dc_brian2_mod", snn._SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_standalone_job_fields_serialise(tmp_path):
+    import json
+    from pathlib import Path
+
+    from hwsnn.io import write_json
+    from hwsnn.tasks.wta import WTAConfig
+
+    cfg = WTAConfig.diehl_cook(n_in=64, n_exc=10)
+    job = snn._job(cfg, n_samples=3, seed=1, learn=True, inputs_file=Path("in.npz"), out_stem=tmp_path / "o",
+                   device="cpp_standalone", openmp_threads=snn.STANDALONE_THREADS)
+    write_json(tmp_path / "job.json", job)
+    back = json.loads((tmp_path / "job.json").read_text())
+    assert back["device"] == "cpp_standalone" and back["openmp_threads"] == 2 == snn.STANDALONE_THREADS
+    assert back == job
+    # the default job is today's runtime behaviour: no device field means "runtime"
+    plain = snn._job(cfg, n_samples=3, seed=1, learn=True, inputs_file=Path("in.npz"), out_stem=tmp_path / "o")
+    assert "device" not in plain
+    assert _script_module().DEVICES == ("runtime", "cpp_standalone")
+
+
+def test_script_refuses_unknown_device_and_unsupported_standalone_options():
+    mod = _script_module()
+    with pytest.raises(ValueError, match="device must be one of"):
+        mod.build_and_run({"device": "gpu"})  # checked before Brian2 is imported
+    base = {"device": "cpp_standalone", "learn": True}
+    mod._check_standalone_job(dict(base))  # the speed rows' configuration
+    mod._check_standalone_job({"device": "cpp_standalone", "learn": False, "stdp_form": "hwsnn"})
+    for bad, msg in (({"stdp_form": "hwsnn"}, "stdp_form"), ({"theta_decay": "per_sample"}, "theta_decay"),
+                     ({"reset_traces_each_sample": True}, "reset_traces"), ({"input_same_step": True}, "same_step")):
+        with pytest.raises(ValueError, match=msg):
+            mod.build_and_run({**base, **bad})
+
+
+def test_standalone_rate_table_layout():
+    mod = _script_module()
+    assert mod.rate_grid(0.5, 350.0, 150.0) == (100, 7, 3)  # 50 ms rows: 7 on, 3 off
+    assert mod.rate_grid(0.5, 350.0, 0.0) == (700, 1, 0)
+    assert mod.rate_grid(1.0, 3.0, 2.0) == (1, 3, 2)
+    rates = np.array([[10.0, 20.0], [30.0, 0.0]])
+    rows = mod.rate_rows(rates, 2, 1)
+    assert rows.shape == (6, 2)
+    np.testing.assert_array_equal(rows, [[10, 20], [10, 20], [0, 0], [30, 0], [30, 0], [0, 0]])
+    # the TimedArray row of time t: sample k on for t in [k T, k T + t_present), 0 Hz in its rest
+    g, on, off = mod.rate_grid(0.5, 350.0, 150.0)
+    table = mod.rate_rows(np.arange(3 * 4, dtype=float).reshape(3, 4) + 1, on, off)
+    for step, sample, active in ((0, 0, True), (699, 0, True), (700, 0, False), (999, 0, False),
+                                 (1000, 1, True), (2700, 2, False)):
+        row = table[step // g]
+        assert (row.sum() > 0) == active and (not active or row[0] == 4 * sample + 1)
+
+
+def test_standalone_spike_binning():
+    mod = _script_module()
+    # 10 steps per sample at 0.5 ms: times 0, 4.5 (sample 0), 5.0, 9.5 (sample 1), 10.0 (dropped)
+    c = mod.bin_counts(np.array([0, 1, 1, 0, 2]), np.array([0.0, 4.5, 5.0, 9.5, 10.0]), 2, 3, 0.5, 10)
+    assert c.tolist() == [[1, 1, 0], [1, 1, 0]]
+
+
+def _rows_for(net="784x400", rt_ms=500.0, rt_cpu=250.0, sa_ms=200.0, sa_cpu=300.0):
+    rt = {"network": net, "simulator": "brian2", "synapse": "float", "device": "runtime",
+          "ms_per_sample": rt_ms, "cpu_ms_per_sample": rt_cpu, "speedup_vs_brian2": 1.0}
+    summ = {"ms_per_sample": sa_ms, "cpu_ms_per_sample": sa_cpu, "openmp_threads": 2, "n_samples": 21,
+            "codegen_target_used": ["CPPStandaloneCodeObject"], "compile_s": 40.0}
+    sa = snn.standalone_row(net, summ, rt, {"exc_spikes_per_sample": 17.0, "regime": "normal"})
+    fl = {"network": net, "simulator": "hwsnn", "synapse": "float", "ms_per_sample": 4.0, "cpu_ms_per_sample": 3.0,
+          "speedup_vs_brian2": rt_ms / 4.0, "speedup_cpu": rt_cpu / 3.0}
+    xb = {"network": net, "simulator": "hwsnn", "synapse": "sto_all_nonideal", "ms_per_sample": 5.0,
+          "cpu_ms_per_sample": 6.0, "speedup_vs_brian2": rt_ms / 5.0, "speedup_cpu": rt_cpu / 6.0}
+    return [rt, sa, fl, xb]
+
+
+def test_standalone_row_and_ratios():
+    rows = snn.add_standalone_ratios(_rows_for() + _rows_for("64x100", sa_ms=100.0))
+    sa = rows[1]
+    assert sa["device"] == "cpp_standalone" and sa["simulator"] == "brian2" and sa["synapse"] == "float"
+    assert "OpenMP 2 threads" in sa["target"] and sa["compile_s"] == 40.0 and sa["samples"] == 21
+    assert sa["speedup_vs_brian2"] == pytest.approx(2.5) and sa["speedup_cpu"] == pytest.approx(250 / 300)
+    assert sa["ms_median"] is None  # one build: no per-sample wall times
+    fl, xb = rows[2], rows[3]
+    assert fl["speedup_vs_standalone"] == pytest.approx(50.0) and xb["speedup_vs_standalone"] == pytest.approx(40.0)
+    assert fl["speedup_cpu_vs_standalone"] == pytest.approx(100.0)
+    assert rows[6]["speedup_vs_standalone"] == pytest.approx(25.0)  # each network against its own build
+    assert "speedup_vs_standalone" not in rows[0] and "speedup_vs_standalone" not in rows[1]
+    # the serial (no OpenMP) information row is not the ratio's reference
+    rt, sa2, fl2, xb2 = _rows_for()
+    serial = snn.standalone_row("784x400", {"ms_per_sample": 10.0, "cpu_ms_per_sample": 10.0, "openmp_threads": 0,
+                                            "n_samples": 21, "codegen_target_used": ["CPPStandaloneCodeObject"],
+                                            "compile_s": 30.0}, rt, {"exc_spikes_per_sample": 17.0, "regime": "normal"})
+    assert serial["openmp_threads"] == 0 and "no OpenMP" in serial["target"]
+    snn.add_standalone_ratios([rt, sa2, serial, fl2, xb2])
+    assert fl2["speedup_vs_standalone"] == pytest.approx(50.0)
+    # no standalone row (e.g. disabled): hwsnn rows get no standalone ratio
+    lone = snn.add_standalone_ratios([r for i, r in enumerate(_rows_for()) if i != 1])
+    assert all("speedup_vs_standalone" not in r for r in lone)
+
+
+def test_targets_bookkeeping():
+    rows = snn.add_standalone_ratios(_rows_for(rt_ms=600.0, sa_ms=240.0))
+    rows.append(snn.scaling_row(784, 400, {"samples": 3, "ms_per_sample": 99.0, "ms_per_sample_median": 99.0,
+                                            "cpu_ms_per_sample": 99.0, "exc_spikes_per_sample": 5.0,
+                                            "regime": "normal"}))
+    t = snn._targets(rows, "784x400")
+    assert t["float_speedup"] == pytest.approx(150.0) and t["float_ok"]  # the scaling row is not picked
+    assert t["crossbar_speedup"] == pytest.approx(120.0) and t["crossbar_ok"]
+    assert t["float_speedup_vs_standalone"] == pytest.approx(60.0) and t["float_standalone_ok"]
+    assert t["crossbar_over_float_time"] == pytest.approx(1.25) and t["crossbar_over_float_ok"]
+    assert (t["float_target"], t["crossbar_target"], t["float_standalone_target"]) == (100.0, 50.0, 50.0)
+    # every key of the previous schema is still there
+    assert {"network", "float_speedup", "float_target", "crossbar_speedup", "crossbar_target", "float_speedup_cpu",
+            "crossbar_speedup_cpu", "float_ok", "crossbar_ok"} <= set(t)
+    none = snn._targets(rows, "64x100")
+    assert none["float_speedup"] is None and not none["float_ok"] and not none["float_standalone_ok"]
+
+
+def test_standalone_agreement_bookkeeping():
+    c, dw = _synthetic(n_in=30)
+    rng = np.random.default_rng(3)
+    w0 = rng.random(dw.shape)
+    runtime = {"counts": c, "w0": w0, "w_final": w0 + dw}
+    c2, dw2 = _synthetic(seed=7, n_in=30)  # other Poisson trains, same statistics
+    same = {"counts": c2, "w0": w0.copy(), "w_final": w0 + dw2}
+    r = snn.standalone_agreement(runtime, same, "64x100")
+    assert r["variant"] == "standalone_vs_runtime" and r["mode"] == "statistical" and r["ok"], r
+    assert r["regime_runtime"] == r["regime_standalone"] and r["samples"] == c.shape[0]
+    assert r["checks"]["same_initial_weights"] and r["checks"]["same_regime"]
+    busy = {"counts": 2 * c2, "w0": w0, "w_final": w0 + dw2}  # twice the activity: another network
+    assert not snn.standalone_agreement(runtime, busy, "64x100")["ok"]
+    other_w0 = {"counts": c2, "w0": w0 + 0.01, "w_final": w0 + 0.01 + dw2}
+    m = snn.standalone_agreement(runtime, other_w0, "64x100")
+    assert not m["ok"] and not m["checks"]["same_initial_weights"]
+
+
+def test_scaling_rows_bookkeeping(monkeypatch):
+    seen = []
+
+    def _fake_inputs(n_in, n, seed):
+        return np.zeros((n, n_in))
+
+    def _fake_time(cfg, x, seed):
+        seen.append((cfg.n_in, cfg.n_exc, len(x)))
+        return {"samples": len(x) - 1, "ms_per_sample": 0.01 * cfg.n_exc, "ms_per_sample_median": 0.01 * cfg.n_exc,
+                "cpu_ms_per_sample": 0.02 * cfg.n_exc, "exc_spikes_per_sample": 20.0, "regime": "normal"}
+
+    monkeypatch.setattr(snn, "_inputs", _fake_inputs)
+    monkeypatch.setattr(snn, "_time_hwsnn_scaling", _fake_time)
+    rows = snn.scaling_rows(784, snn.SCALING_SIZES, n_samples=4, seed=0)
+    assert snn.SCALING_SIZES == (100, 400, 1600, 6400)
+    assert seen == [(784, n, 5) for n in snn.SCALING_SIZES]  # one untimed + 4 timed samples each
+    assert [r["network"] for r in rows] == ["784x100", "784x400", "784x1600", "784x6400"]
+    assert all(r["section"] == "scaling" and r["simulator"] == "hwsnn" and r["synapse"] == "float" for r in rows)
+    assert [r["synapses"] for r in rows] == [78400, 313600, 1254400, 5017600]
+    assert [r["synapses_rel"] for r in rows] == [1.0, 4.0, 16.0, 64.0]
+    assert rows[-1]["ms_rel"] == pytest.approx(64.0) and rows[-1]["spikes_rel"] == pytest.approx(1.0)
+    assert rows[0]["samples"] == 4 and rows[0]["spikes_per_sample"] == 20.0
+    assert snn.add_scaling_relatives([]) == []
+
+
+# ---------------------------------------------------------------------------------------------
 # with Brian2
 
 
@@ -219,16 +389,46 @@ def test_agreement_dc_conventions_statistical(brian2_python, tmp_path):
 
 
 @pytest.mark.slow
+def test_standalone_build_matches_runtime(brian2_python, tmp_path):
+    """One C++ standalone build (OpenMP) runs the same network as the runtime device (compiles: slow)."""
+    cfg = snn._bench_cfg(64, 100)
+    x = snn._inputs(64, 8, 0)
+    inp = tmp_path / "rates.npz"
+    snn._save_npz(inp, rates_hz=np.clip(x, 0, 1) * cfg.max_rate)
+    out = {}
+    for dev in ("runtime", "cpp_standalone"):
+        job = snn._job(cfg, n_samples=8, seed=0, learn=True, inputs_file=inp, out_stem=tmp_path / dev, device=dev,
+                       openmp_threads=2)
+        out[dev] = snn.run_brian2(job, tmp_path, brian2_python)
+    summ, arr = out["cpp_standalone"]
+    assert summ["device"] == "cpp_standalone" and summ["openmp_threads"] == 2
+    assert summ["codegen_target_used"] == ["CPPStandaloneCodeObject"]
+    assert summ["compile_s"] > 0 and summ["ms_per_sample"] > 0 and summ["network_run_s"] <= summ["run_binary_s"]
+    assert out["runtime"][0]["device"] == "runtime"
+    # normalisation inside the build: every column sums to w_sum before each sample, as in runtime
+    np.testing.assert_allclose(arr["w_final"].mean(), out["runtime"][1]["w_final"].mean(), rtol=0.02)
+    r = snn.standalone_agreement(out["runtime"][1], arr, "64x100")
+    assert r["ok"], r
+
+
+@pytest.mark.slow
 def test_quick_suite_smoke(brian2_python, tmp_path):
     res = snn.run(quick=True, out_dir=tmp_path)
-    rows = res["table"]
-    assert {(r["simulator"], r["synapse"]) for r in rows} == {
-        ("brian2", "float"), ("hwsnn", "float"), ("hwsnn", "sto_all_nonideal")}
+    rows = [r for r in res["table"] if r["section"] == "speed"]
+    assert {(r["simulator"], r["synapse"], r.get("device")) for r in rows} == {
+        ("brian2", "float", "runtime"), ("brian2", "float", "cpp_standalone"), ("hwsnn", "float", None),
+        ("hwsnn", "sto_all_nonideal", None)}
     b = next(r for r in rows if r["simulator"] == "brian2")
     assert "CythonCodeObject" in b["target"] and b["ms_median"] > 0
+    sa = next(r for r in rows if r.get("device") == "cpp_standalone")
+    assert "CPPStandaloneCodeObject" in sa["target"] and sa["ms_per_sample"] > 0 and sa["compile_s"] > 0
     h = next(r for r in rows if r["simulator"] == "hwsnn" and r["synapse"] == "float")
-    assert h["speedup_vs_brian2"] > 10 and h["regime"] == "normal"
-    assert res["agreement_ok"] and [a["variant"] for a in res["agreement"]] == ["learning_on_exact"]
+    assert h["speedup_vs_brian2"] > 10 and h["regime"] == "normal" and h["speedup_vs_standalone"] > 0
+    assert [a["variant"] for a in res["agreement"]] == ["learning_on_exact", "standalone_vs_runtime"]
+    assert res["agreement"][0]["ok"]  # spike for spike; the standalone check is statistical on 4 samples
+    scal = [r for r in res["table"] if r["section"] == "scaling"]
+    assert [r["network"] for r in scal] == ["784x100", "784x400"] == [r["network"] for r in res["scaling"]["rows"]]
+    assert res["brian2"]["64x100"]["brian2_standalone"]["compile_s"] > 0
     import json
 
     from hwsnn.io import to_jsonable
