@@ -36,7 +36,7 @@ from pydantic import BaseModel
 
 from hwsnn.config import legacy
 from hwsnn.config.errors import show_value, validate_into
-from hwsnn.config.schema import NetworkSection, RunConfig
+from hwsnn.config.schema import BACKEND_ALIASES, NetworkSection, RunConfig
 from hwsnn.errors import ConfigError
 
 __all__ = ["load_config", "load_config_with_notes", "parse_config", "parse_config_with_notes", "dump_toml",
@@ -148,6 +148,14 @@ def _resolve_device_file(data: dict, base_dir: Path | None) -> None:
         dev["file"] = str((base_dir / f).resolve())
 
 
+def _alias_notes(data: dict, notes: list[str]) -> None:
+    for sec, key in (("synapse", "backend"), ("task", "baseline")):
+        table = data.get(sec)
+        v = table.get(key) if isinstance(table, dict) else None
+        if isinstance(v, str) and v in BACKEND_ALIASES:
+            notes.append(f"{sec}.{key}: {v!r} is now called {BACKEND_ALIASES[v]!r}")
+
+
 def parse_config_with_notes(data: Any, overrides: dict[str, Any] | None = None, *,
                             base_dir: str | Path | None = None) -> tuple[RunConfig, list[str]]:
     """Validate a parsed TOML document (new or legacy format) -> ``(RunConfig, notes)``.
@@ -167,8 +175,9 @@ def parse_config_with_notes(data: Any, overrides: dict[str, Any] | None = None, 
         data = copy.deepcopy(data)
     _resolve_device_file(data, Path(base_dir) if base_dir is not None else None)
     data = apply_overrides(data, overrides, notes)
+    _alias_notes(data, notes)
     try:
-        cfg = validate_into(RunConfig, data, context={"notes": notes})
+        cfg = validate_into(RunConfig, data)
     except ConfigError as exc:
         src = next((origin[p] for p in sorted(origin, key=len, reverse=True)
                     if exc.field == p or exc.field.startswith(p + ".") or exc.field.startswith(p + "[")), None)

@@ -18,8 +18,7 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (BeforeValidator, Field, PrivateAttr, SerializeAsAny, ValidationError, ValidationInfo,
-                      field_validator, model_validator)
+from pydantic import (BeforeValidator, Field, PrivateAttr, SerializeAsAny, ValidationError, field_validator, model_validator)
 
 from hwsnn.config.errors import config_error, show_value
 from hwsnn.config.types import Bool, Float, Int, Str
@@ -40,25 +39,28 @@ BACKEND_ALIASES = {"int8": "integer"}
 """Old backend names still accepted (with a deprecation note)."""
 
 
-def _note(info: ValidationInfo | None, text: str) -> None:
-    """Record a deprecation note in the validation context (``{"notes": [...]}``), if any."""
-    ctx = info.context if info is not None else None
-    if isinstance(ctx, dict) and isinstance(ctx.get("notes"), list) and text not in ctx["notes"]:
-        ctx["notes"].append(text)
-
-
-def _backend_alias(v: Any, info: ValidationInfo, field: str) -> Any:
-    if isinstance(v, str) and v in BACKEND_ALIASES:
-        _note(info, f"{field}: {v!r} is now called {BACKEND_ALIASES[v]!r}")
-        return BACKEND_ALIASES[v]
-    return v
+def _backend_alias(v: Any) -> Any:
+    """Old backend names -> new (the loader reports each as a deprecation note)."""
+    return BACKEND_ALIASES.get(v, v) if isinstance(v, str) else v
 
 
 class Section(Params):
-    """Base of the config sections (frozen, unknown fields rejected, docstrings = documentation)."""
+    """Base of the config sections (frozen, unknown fields rejected, docstrings = documentation).
+
+    Constructing a section in Python with a bad value raises :class:`ConfigError` whose path is
+    relative to that section (``NetworkSection(n_exc=0)`` -> ``n_exc``; ``RunConfig(...)`` gives
+    full paths), like :func:`hwsnn.config.parse_config` does for documents.  (Pydantic calls a
+    custom ``__init__`` for nested sections too, so the relative paths compose.)
+    """
+
+    def __init__(self, **data: Any):
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise config_error(exc, type(self), top=False) from None
 
     def replace(self, **changes: Any):
-        """A validated copy with ``changes`` applied; errors are a :class:`ConfigError`."""
+        """A validated copy with ``changes`` (whole fields) applied; errors are a :class:`ConfigError`."""
         try:
             return type(self).model_validate({**dict(self), **changes})
         except ValidationError as exc:
@@ -93,8 +95,8 @@ class TaskSection(Section):
 
     @field_validator("baseline", mode="before")
     @classmethod
-    def _baseline_alias(cls, v, info: ValidationInfo):
-        return _backend_alias(v, info, "task.baseline")
+    def _baseline_alias(cls, v):
+        return _backend_alias(v)
 
     @field_validator("seeds")
     @classmethod
@@ -263,7 +265,7 @@ class DeviceSection(Section):
 
     @field_validator("file", mode="before")
     @classmethod
-    def _path(cls, v):
+    def _file_str(cls, v):
         return str(v) if isinstance(v, Path) else v
 
     @model_validator(mode="after")
@@ -299,6 +301,9 @@ class DeviceSection(Section):
     def resolve(self):
         """The :class:`hwsnn.devices.DeviceParams` this section describes."""
         return self._resolved
+
+    def __hash__(self) -> int:  # params is a dict: hash its items
+        return hash((type(self), self.preset, self.file, tuple(sorted((k, repr(v)) for k, v in self.params.items()))))
 
 
 class WriteBackSection(Section):
@@ -345,8 +350,8 @@ class SynapseSection(Section):
 
     @field_validator("backend", mode="before")
     @classmethod
-    def _backend_alias(cls, v, info: ValidationInfo):
-        return _backend_alias(v, info, "synapse.backend")
+    def _backend_alias(cls, v):
+        return _backend_alias(v)
 
 
 # ---------------------------------------------------------------------------------------------- run config
@@ -378,6 +383,13 @@ class RunConfig(Section):
             raise ConfigError("homeostasis.norm_per_input", f"must be <= network.w_max ({self.network.w_max}), "
                                                             f"got {self.homeostasis.norm_per_input}")
         return self
+
+    def with_overrides(self, overrides: dict[str, Any]) -> "RunConfig":
+        """A copy with dotted overrides (``{"network.n_exc": 25, "rules[0].nu_post": 0.1}``) applied,
+        validated like a file; errors are a :class:`ConfigError` naming the path."""
+        from hwsnn.config.loader import parse_config, to_plain
+
+        return parse_config(to_plain(self), overrides)
 
     @property
     def device(self):

@@ -125,3 +125,26 @@ def test_int8_alias_gives_a_note():
     assert any("synapse.backend" in n and "integer" in n for n in notes)
     assert any("task.baseline" in n for n in notes)
     assert parse_config_with_notes({})[1] == []
+
+
+def test_python_construction_raises_config_error():
+    from hwsnn.config import NetworkSection
+
+    with pytest.raises(ConfigError) as ei:
+        NetworkSection(n_exc=0)
+    assert str(ei.value) == "n_exc: must be >= 1, got 0"
+    with pytest.raises(ConfigError) as ei:
+        RunConfig(synapse={"crossbar": {"io": {"adc_bits": 0}}})
+    assert str(ei.value) == "synapse.crossbar.io.adc_bits: must be >= 1, got 0"
+    with pytest.raises(ConfigError) as ei:
+        RunConfig(rules=[{"kind": "triplet_stdp"}, {"kind": "triplet_stdp", "nu_pre": -1.0}])
+    assert ei.value.field == "rules[1].nu_pre"
+
+
+def test_hash_and_with_overrides():
+    a, b = load_config(), load_config()
+    assert a == b and hash(a) == hash(b)
+    c = a.with_overrides({"synapse.device.params.read_noise": 0.0, "network.n_exc": 10})
+    assert c != a and c.network.n_exc == 10 and c.synapse.device.resolve().read_noise == 0.0
+    assert c.task == a.task and c.rules == a.rules
+    assert len({a, b, c}) == 2

@@ -86,3 +86,51 @@ def test_crossbar_constructor_errors(kwargs, field):
 def test_unknown_preset_name_is_config_error():
     with pytest.raises(ConfigError):
         Crossbar("no-such-device", 2, 2)
+
+
+def test_still_dataclasses_with_plain_defaults():
+    """The pydantic conversion keeps the dataclass API the rest of the code uses."""
+    for cls in (MappingConfig, IOConfig, UpdateConfig, CrossbarConfig):
+        assert dataclasses.is_dataclass(cls)
+    io = {f.name: f.default for f in dataclasses.fields(IOConfig)}
+    assert io["adc_bits"] is None and io["dac_bits"] == 1 and io["v_read"] == 0.1 and io["ir_max_iter"] == 10000
+    c = CrossbarConfig()
+    assert dataclasses.asdict(c)["io"]["adc_clip"] == "saturate"
+    assert hash(c) == hash(CrossbarConfig()) and c == CrossbarConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.io.adc_bits = 3  # type: ignore[misc]
+
+
+def test_replace_method_and_nested_dataclasses_replace():
+    c = CrossbarConfig()
+    d = dataclasses.replace(c, mapping=dataclasses.replace(c.mapping, w_min=-1.0, w_max=2.0))
+    assert d.mapping.w_span == 2.0 and d.io == c.io
+    assert c.replace(io=c.io.replace(adc_bits=5)).io.adc_bits == 5
+    with pytest.raises(ConfigError) as ei:
+        c.mapping.replace(w_min=-1.0, w_max=-2.0)
+    assert ei.value.field == "mapping.w_max"
+
+
+def test_types_are_strict_and_messages_one_line():
+    cases = [(IOConfig, {"v_read": "0.1"}, "io.v_read", "must be a number"),
+             (IOConfig, {"dac_bits": True}, "io.dac_bits", "must be an integer"),
+             (IOConfig, {"adc_bits": 31}, "io.adc_bits", "must be <= 30, got 31"),
+             (UpdateConfig, {"stochastic_rounding": "yes"}, "update.stochastic_rounding", "must be true or false"),
+             (MappingConfig, {"levels": 2.0}, "mapping.levels", "must be an integer")]
+    for cls, kw, field, msg in cases:
+        with pytest.raises(ConfigError) as ei:
+            cls(**kw)
+        assert ei.value.field == field and msg in ei.value.message and "\n" not in str(ei.value)
+    assert IOConfig(v_read=1).v_read == 1.0 and isinstance(IOConfig(v_read=1).v_read, float)
+
+
+def test_from_dict_accepts_toml_lists_and_rejects_non_tables():
+    c = CrossbarConfig.from_dict({"io": {"adc_range": [0, 4]}})
+    assert c.io.adc_range == (0.0, 4.0)
+    with pytest.raises(ConfigError) as ei:
+        CrossbarConfig.from_dict([1, 2])
+    assert ei.value.field == "crossbar"
+    with pytest.raises(ConfigError) as ei:
+        CrossbarConfig.from_dict({"io": 3})
+    assert ei.value.field == "io" and "must be a table" in ei.value.message
+    assert IOConfig.from_dict({"adc_bits": 4}) == IOConfig(adc_bits=4)
