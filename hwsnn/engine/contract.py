@@ -90,10 +90,48 @@ class RuleHooks(NamedTuple):
     """Likewise for the presynaptic side of ``on_post``."""
 
 
+@dataclass(frozen=True)
+class NeuronHooks:
+    """Compiled hooks of a neuron model (Numba ``njit(inline="always")`` functions).
+
+    The state NamedTuple has at least ``v`` (membranes), ``ge`` (excitatory input accumulated by
+    the kernel this step) and ``gi`` (inhibitory input).  ``decay(c, s)``: phase 1;
+    ``update(c, s, learn, spk) -> n_spk``: phases 3-4, writes the spiking indices to ``spk``;
+    ``busy(c, s) -> bool``: not quiescent; ``skip(c, s, m)``: advance a quiescent population ``m``
+    steps in closed form.
+    """
+
+    decay: Any
+    update: Any
+    busy: Any
+    skip: Any
+
+
 class NeuronModel(Params):
     """Base of neuron models; subclasses set ``model: Literal["name"]``."""
 
     model: str
+
+    integer: ClassVar[bool] = False
+    """True for integer neurons (input and state in integer codes; integer backend only)."""
+
+    def hooks(self) -> NeuronHooks:
+        raise NotImplementedError
+
+    def consts(self, dt: float, homeostasis) -> NamedTuple:
+        """Per-step constants for time step ``dt`` (s)."""
+        raise NotImplementedError
+
+    def state(self, consts, n: int, homeostasis) -> NamedTuple:
+        """Resting state of ``n`` neurons."""
+        raise NotImplementedError
+
+    def input_scale(self, efficacy: float, w_lsb: float):
+        """Neuron input per unit of integer weight code (integer backend)."""
+        return efficacy * w_lsb
+
+    def after_sample(self, state, learn: bool, seconds: float, homeostasis) -> None:
+        """Per-sample update between presentations (e.g. threshold decay)."""
 
 
 class Rule(Params):

@@ -43,7 +43,9 @@ from pathlib import Path
 
 import numba
 
-__all__ = ["LayerSpec", "layer_kernel", "kernel_cache_dir", "BACKENDS"]
+from hwsnn.engine.contract import NeuronHooks
+
+__all__ = ["LayerSpec", "NeuronHooks", "layer_kernel", "kernel_cache_dir", "BACKENDS"]
 
 BACKENDS = ("ideal", "integer", "crossbar")
 
@@ -56,16 +58,6 @@ def kernel_cache_dir() -> Path:
     """Where generated kernels live (``$HWSNN_KERNEL_CACHE`` or ``~/.cache/hwsnn/kernels``)."""
     d = os.environ.get("HWSNN_KERNEL_CACHE")
     return Path(d) if d else Path.home() / ".cache" / "hwsnn" / "kernels"
-
-
-@dataclass(frozen=True)
-class NeuronHooks:
-    """Compiled hooks of a neuron model (see :mod:`hwsnn.engine.neurons`)."""
-
-    decay: object
-    update: object
-    busy: object
-    skip: object
 
 
 @dataclass(frozen=True)

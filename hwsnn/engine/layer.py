@@ -32,17 +32,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from hwsnn.engine.contract import CompileContext, IntFormat
-from hwsnn.engine.kernel import LayerSpec, NeuronHooks, layer_kernel
-from hwsnn.engine.neurons import (CondLIFConst, cond_lif_busy, cond_lif_const, cond_lif_decay, cond_lif_skip,
-                                  cond_lif_state, cond_lif_update)
+from hwsnn.engine.kernel import LayerSpec, layer_kernel
 from hwsnn.errors import ConfigError
 from hwsnn.plasticity.homeostasis import normalize_columns, normalize_columns_int
 from hwsnn.rng import key as rng_key
 from hwsnn.snn.encoders import poisson_events
 
 __all__ = ["LayerNetwork", "NetConst", "ReadConst", "raster_to_events"]
-
-_COND_LIF = NeuronHooks(decay=cond_lif_decay, update=cond_lif_update, busy=cond_lif_busy, skip=cond_lif_skip)
 
 
 class NetConst(NamedTuple):
@@ -166,15 +162,23 @@ class LayerNetwork:
             self.write_back.update_gain()
 
         neuron = cfg.neuron
-        self.ec = cond_lif_const(neuron, self.dt, hom.theta_plus)
-        self.es = cond_lif_state(self.ec, n_exc, hom.theta_init)
+        if neuron.integer and self.backend != "integer":
+            raise ConfigError("neuron.model", f"{neuron.model!r} is an integer neuron: set synapse.backend = 'integer'")
+        self.neuron = neuron
+        self.ec = neuron.consts(self.dt, hom)
+        self.es = neuron.state(self.ec, n_exc, hom)
         pop = net.inhibition == "population"
+        inh = getattr(neuron, "inhibitory", None)
+        if pop and inh is None:
+            raise ConfigError("network.inhibition", f"neuron model {neuron.model!r} has no inhibitory population; "
+                                                    "use 'direct'")
         self.population = pop
-        self.ic = cond_lif_const(neuron.inhibitory, self.dt)
-        self.ist = cond_lif_state(self.ic, n_exc if pop else 0)
+        inh = inh if inh is not None else neuron
+        self.ic = inh.consts(self.dt)
+        self.ist = inh.state(self.ic, n_exc if pop else 0)
         self.counts = np.zeros(n_exc, np.int64)
         self._touched = np.zeros(n_exc, np.int64)
-        self.net = NetConst(eff=float(net.efficacy), effq=float(net.efficacy) * self.w_max / self._qmax,
+        self.net = NetConst(eff=float(net.efficacy), effq=neuron.input_scale(float(net.efficacy), self.w_max / self._qmax),
                             w_max=self.w_max, q_max=self._qmax, w_inh=float(net.w_inh_total) / n_exc,
                             w_ei=float(net.w_ei), w_ie=float(net.w_ie), fast_forward=bool(sch.fast_forward))
         self.rd = self._read_path()
@@ -213,7 +217,7 @@ class LayerNetwork:
         structs = (("ec", type(self.ec)), ("es", type(self.es)), ("ic", type(self.ic)), ("ist", type(self.ist)),
                    ("net", NetConst), ("rd", ReadConst), ("rec", rec_cls)) + tuple(
                        (f"rc{k}", type(r.consts)) for k, r in enumerate(rules))
-        spec = LayerSpec(backend=self.backend, neuron=_COND_LIF,
+        spec = LayerSpec(backend=self.backend, neuron=self.neuron.hooks(),
                          rules=tuple((r.hooks, len(r.pre_rows), len(r.post_rows), r.pre_rows, r.post_rows) for r in rules),
                          population=self.population, structs=structs, record=record)
         self._kernel = layer_kernel(spec)
@@ -291,8 +295,7 @@ class LayerNetwork:
             normalize_columns_int(self.wq, int(round(self.norm_target * self._qmax / self.w_max)), self._qmax)
 
     def _after(self, learn: bool) -> None:
-        if learn:
-            self.es.theta[:] *= math.exp(-self.n_total * self.dt / self.cfg.homeostasis.tau_theta)
+        self.neuron.after_sample(self.es, learn, self.n_total * self.dt, self.cfg.homeostasis)
         if self.write_back is not None:
             self.write_back.after(learn, self.n_total * self.dt)
 

@@ -9,10 +9,10 @@ import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
-from hwsnn.engine.contract import NeuronModel, register_neuron
+from hwsnn.engine.contract import NeuronHooks, NeuronModel, register_neuron
 from hwsnn.engine.fastmath import expneg
 
-__all__ = ["DiehlCookNeuron", "InhibitoryNeuron"]
+__all__ = ["DiehlCookNeuron", "InhibitoryNeuron", "LifStepwiseNeuron"]
 
 
 class InhibitoryNeuron(NeuronModel):
@@ -39,6 +39,15 @@ class InhibitoryNeuron(NeuronModel):
         if not self.v_reset < self.v_thresh:
             raise ValueError(f"v_reset ({self.v_reset} V) must be below v_thresh ({self.v_thresh} V)")
         return self
+
+    def hooks(self) -> NeuronHooks:
+        return COND_LIF_HOOKS
+
+    def consts(self, dt: float, homeostasis=None) -> "CondLIFConst":
+        return cond_lif_const(self, dt, 0.0 if homeostasis is None else homeostasis.theta_plus)
+
+    def state(self, consts, n: int, homeostasis=None) -> "CondLIFState":
+        return cond_lif_state(consts, n, 0.0 if homeostasis is None else homeostasis.theta_init)
 
 
 @register_neuron
@@ -81,6 +90,19 @@ class DiehlCookNeuron(NeuronModel):
         if not self.v_reset < self.v_thresh:
             raise ValueError(f"v_reset ({self.v_reset} V) must be below v_thresh ({self.v_thresh} V)")
         return self
+
+    def hooks(self) -> NeuronHooks:
+        return COND_LIF_HOOKS
+
+    def consts(self, dt: float, homeostasis=None) -> "CondLIFConst":
+        return cond_lif_const(self, dt, 0.0 if homeostasis is None else homeostasis.theta_plus)
+
+    def state(self, consts, n: int, homeostasis=None) -> "CondLIFState":
+        return cond_lif_state(consts, n, 0.0 if homeostasis is None else homeostasis.theta_init)
+
+    def after_sample(self, state, learn: bool, seconds: float, homeostasis) -> None:
+        if learn:  # theta decays between samples while learning; frozen at test time
+            state.theta[:] *= math.exp(-seconds / homeostasis.tau_theta)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,3 +258,154 @@ def cond_lif_skip(c, s, m):
         s.v[j] = c.v_rest + (s.v[j] - c.v_rest) * fe
         s.ge[j] *= fg
         s.gi[j] *= fgi
+
+
+COND_LIF_HOOKS = NeuronHooks(decay=cond_lif_decay, update=cond_lif_update, busy=cond_lif_busy, skip=cond_lif_skip)
+
+
+# ---------------------------------------------------------------------------------------------
+# lif_stepwise: the RTL unit's integer neuron, stepped by the golden model's own kernel
+
+
+class StepwiseConst(NamedTuple):
+    """Constants of ``lif_stepwise`` (the golden kernel's order) and its input saturation."""
+
+    consts: np.ndarray
+    """``V_BITS, LEAK_SHIFT, REFRACTORY, THETA_BASE, THETA_STEP, LEVELS, WINDOW, RATE_HI, RATE_LO``."""
+    lo: int
+    hi: int
+    """``i_syn`` port range (signed ``V_BITS``): the summed input saturates to it."""
+
+
+class StepwiseState(NamedTuple):
+    v: np.ndarray
+    ge: np.ndarray
+    """Excitatory input of this step (integer, summed weight codes times ``gain``)."""
+    gi: np.ndarray
+    """Inhibitory input of this step (integer)."""
+    ref: np.ndarray
+    level: np.ndarray
+    count: np.ndarray
+    win: np.ndarray
+    spike: np.ndarray
+    i_syn: np.ndarray
+    ones: np.ndarray
+    """``step`` input of every neuron (1), and ``ip_en`` while learning."""
+    zeros: np.ndarray
+    """``ip_en`` when not learning (0)."""
+
+
+def _golden_step():
+    from hwsnn.golden.lif_stepwise import _kernels
+
+    return _kernels()[0]
+
+
+_GOLDEN_STEP = _golden_step()
+
+
+@njit(cache=True, inline="always")
+def stepwise_decay(c, s):
+    pass
+
+
+@njit(cache=True, inline="always")
+def stepwise_update(c, s, learn, spk):
+    """One ``step=1`` edge of every neuron with the golden kernel; ``ip_en = learn``."""
+    n = s.v.shape[0]
+    for j in range(n):
+        x = s.ge[j] - s.gi[j]
+        s.i_syn[j] = c.lo if x < c.lo else (c.hi if x > c.hi else x)
+        s.ge[j] = 0
+        s.gi[j] = 0
+    _GOLDEN_STEP(s.v, s.ref, s.level, s.count, s.win, s.spike, s.ones, s.i_syn, s.ones if learn else s.zeros,
+                 c.consts)
+    n_spk = 0
+    for j in range(n):
+        if s.spike[j] != 0:
+            spk[n_spk] = j
+            n_spk += 1
+    return n_spk
+
+
+@njit(cache=True, inline="always")
+def stepwise_busy(c, s):
+    return True
+
+
+@njit(cache=True, inline="always")
+def stepwise_skip(c, s, m):
+    pass
+
+
+@register_neuron
+class LifStepwiseNeuron(NeuronModel):
+    """The ``lif_stepwise`` RTL unit as a neuron model (integer backend only).
+
+    Each step the neuron's ``i_syn`` is ``gain * sum`` of the weight codes of this step's input
+    spikes minus the inhibitory input, saturated to the signed ``V_BITS`` port range, and the
+    population is stepped by the golden model's kernel (``hwsnn.golden.lif_stepwise``) with
+    ``step = 1`` and ``ip_en`` = learning; fields are the unit's parameters.
+    """
+
+    model: Literal["lif_stepwise"] = "lif_stepwise"
+    integer: ClassVar[bool] = True
+    V_BITS: int = 16
+    """Membrane and ``i_syn`` width (signed)."""
+    LEAK_SHIFT: int = 3
+    """Leak ``v >> LEAK_SHIFT`` per step."""
+    REFRACTORY: int = 2
+    """Steps held at 0 after a spike."""
+    THETA_BASE: int = 256
+    """Firing threshold at level 0."""
+    THETA_STEP: int = 64
+    """Threshold increment per level."""
+    LEVELS: int = 4
+    """Threshold levels."""
+    LEVEL_INIT: int = 0
+    """Level after reset."""
+    WINDOW: int = 32
+    """Steps per rate-counting window."""
+    RATE_HI: int = 3
+    """Level up above this many spikes per window."""
+    RATE_LO: int = 1
+    """Level down below this many spikes per window."""
+    LEARN_UP: int = 32
+    """``learn_up`` margin below the threshold."""
+    LEARN_DN: int = 128
+    """``learn_dn`` margin below the threshold."""
+    gain: int = Field(1, ge=0)
+    """Input per weight code of a spiking input."""
+
+    @model_validator(mode="after")
+    def _unit_params(self):
+        self.unit()  # the spec's validation of the unit parameters
+        return self
+
+    def unit(self):
+        """The :class:`hwsnn.spec.units.LifStepwiseParams` of these fields."""
+        from hwsnn.spec.units import LifStepwiseParams
+
+        d = self.model_dump()
+        d.pop("model")
+        d.pop("gain")
+        return LifStepwiseParams(**d)
+
+    def hooks(self) -> NeuronHooks:
+        return NeuronHooks(decay=stepwise_decay, update=stepwise_update, busy=stepwise_busy, skip=stepwise_skip)
+
+    def consts(self, dt: float, homeostasis=None) -> StepwiseConst:
+        from hwsnn.golden.lif_stepwise import _consts
+
+        p = self.unit()
+        lo, hi = -(1 << (p.V_BITS - 1)), (1 << (p.V_BITS - 1)) - 1
+        return StepwiseConst(_consts(p), lo, hi)
+
+    def state(self, consts, n: int, homeostasis=None) -> StepwiseState:
+        z = lambda: np.zeros(n, np.int64)  # noqa: E731
+        st = StepwiseState(v=z(), ge=z(), gi=z(), ref=z(), level=np.full(n, self.LEVEL_INIT, np.int64), count=z(),
+                           win=z(), spike=z(), i_syn=z(), ones=np.ones(n, np.int64), zeros=z())
+        return st
+
+    def input_scale(self, efficacy: float, w_lsb: float):
+        return int(self.gain)
