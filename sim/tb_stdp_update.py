@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 import cocotb
-from bench_common import run_unit_bench
+from sim.bench_common import run_unit_bench
 
 from hwsnn.golden.stdp import StdpUpdateIn, stdp_update_reset, stdp_update_step
 from hwsnn.spec.units import StdpUpdateParams

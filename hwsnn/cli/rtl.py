@@ -37,7 +37,10 @@ def register(sub) -> None:
 
 def _generate(args) -> int:
     from hwsnn.hw.export import generate
+    from hwsnn.hw.registry import get
 
+    for u in args.unit or []:
+        get(u, field="--unit")
     out = Path(args.out) if args.out else DEFAULT_RTL_DIR
     files = generate(out, units=args.unit)
     for f in files:
@@ -52,12 +55,11 @@ def _verify(args) -> int:
     if args.cycles < 1:
         raise ConfigError("--cycles", f"must be >= 1, not {args.cycles}")
     sims = ["verilator", "icarus"] if args.sim == "both" else [args.sim]
-    from hwsnn.hw.export import UNITS
+    from hwsnn.hw.registry import get, names
 
-    units = args.unit or list(UNITS)
+    units = args.unit or names()
     for u in units:
-        if u not in UNITS:
-            raise ConfigError("--unit", f"unknown unit {u!r}; known: {', '.join(UNITS)}")
+        get(u, field="--unit")
     bar = progress(total=len(sims) * len(units), desc="rtl verify", unit="bench")
     rows = verify(units=units, sims=sims, cycles=args.cycles, seed=args.seed, on_result=lambda r: bar.update(1))
     bar.close()

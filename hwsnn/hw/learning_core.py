@@ -98,6 +98,15 @@ class LearningCore(wiring.Component):
         m.d.comb += out.eq(Mux(raw > hi, hi, Mux(raw < lo, lo, raw)))
         return out
 
+    def handshake(self, channel: str, valid, ready):
+        """A beat on ``channel`` (``in``, ``rd_req``, ``rd_resp``, ``pg``, ``out``) is taken on an
+        edge where ``valid & ready``; ``valid`` is the core's own (1 in the state) or the input."""
+        return ready if channel in ("rd_req", "pg", "out") else valid
+
+    def learning_pre_trace(self, before, after):
+        """The ``x_pre[i]`` learning sees: the one updated with this timestep's spike."""
+        return after
+
     def trace_next(self, x, spike):
         """``stdp_trace``: full scale on a spike, otherwise ``x - ceil(x / 2**DECAY_SHIFT)``."""
         tp = self.params.trace
@@ -233,22 +242,22 @@ class LearningCore(wiring.Component):
                     init_next()
             with m.State("INIT_PG"):
                 m.d.comb += self.pg_valid.eq(1)
-                with m.If(self.pg_ready):
+                with m.If(self.handshake("pg", 1, self.pg_ready)):
                     init_next()
 
             # -- one timestep ----------------------------------------------------------------
             with m.State("IDLE"):
                 m.d.comb += [self.in_ready.eq(1), nrn_rd.addr.eq(self.dbg_addr)]
-                with m.If(self.in_valid):
+                with m.If(self.handshake("in", self.in_valid, 1)):
                     m.d.sync += [pre.eq(self.in_spikes), i.eq(0), j.eq(0)]
                     m.next = "RDREQ"
             with m.State("RDREQ"):
                 m.d.comb += self.rd_req_valid.eq(1)
-                with m.If(self.rd_req_ready):
+                with m.If(self.handshake("rd_req", 1, self.rd_req_ready)):
                     m.next = "RDRESP"
             with m.State("RDRESP"):
                 m.d.comb += self.rd_resp_ready.eq(1)
-                with m.If(self.rd_resp_valid):
+                with m.If(self.handshake("rd_resp", self.rd_resp_valid, 1)):
                     m.d.sync += codes.eq(self.rd_resp_codes)
                     m.next = "N_RD"
             with m.State("N_RD"):
@@ -272,7 +281,7 @@ class LearningCore(wiring.Component):
                 m.next = "L_UPD"
             with m.State("L_UPD"):
                 m.d.comb += [xpre_wr.addr.eq(i), xpre_wr.data.eq(xpre_next), xpre_wr.en.eq(1)]
-                m.d.sync += [xcur.eq(xpre_next), prei.eq(prei_now), j.eq(0)]
+                m.d.sync += [xcur.eq(self.learning_pre_trace(xpre_rd.data, xpre_next)), prei.eq(prei_now), j.eq(0)]
                 if p.LEARN:
                     with m.If(prei_now | post.any()):
                         m.next = "S_RD"
@@ -304,12 +313,12 @@ class LearningCore(wiring.Component):
                     next_synapse(next_row)
             with m.State("S_PG"):
                 m.d.comb += self.pg_valid.eq(1)
-                with m.If(self.pg_ready):
+                with m.If(self.handshake("pg", 1, self.pg_ready)):
                     m.next = "S_RD"
                     next_synapse(next_row)
             with m.State("OUT"):
                 m.d.comb += self.out_valid.eq(1)
-                with m.If(self.out_ready):
+                with m.If(self.handshake("out", 1, self.out_ready)):
                     m.d.sync += inh.eq(post.any())
                     m.next = "IDLE"
         return m

@@ -9,7 +9,10 @@ from amaranth.lib.wiring import In, Out
 from hwsnn.spec.lfsr import LFSR_TAPS, LFSR_WIDTH
 from hwsnn.spec.units import Lfsr16Params
 
-__all__ = ["Lfsr16", "lfsr16_next_expr"]
+__all__ = ["Lfsr16", "lfsr16_next_expr", "LFSR_MUTANTS"]
+
+LFSR_MUTANTS = {"taps": "feedback mask with one tap wrong (constructor taps=LFSR_TAPS ^ 0x0800)"}
+"""Deliberate mutants of ``lfsr16`` (tests only; built through the ``taps`` constructor argument)."""
 
 
 def lfsr16_next_expr(s, taps: int = LFSR_TAPS):

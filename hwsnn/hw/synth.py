@@ -179,13 +179,13 @@ def report(units=None, params=None, *, seeds=(1, 2, 3), work_dir=None) -> dict:
     ToolMissingError
         When Yosys or nextpnr-ice40 is not available.
     """
-    from hwsnn.hw.export import UNITS
+    from hwsnn.hw.registry import get
+    from hwsnn.hw.registry import names as all_units
     from hwsnn.toolchain import nextpnr_ice40, yosys
 
-    names = list(units or UNITS)
+    names = list(units or all_units())
     for n in names:
-        if n not in UNITS:
-            raise ConfigError("unit", f"unknown RTL unit {n!r}; known: {', '.join(UNITS)}")
+        get(n)
     for t in (yosys(), nextpnr_ice40()):
         if not t.ok:
             raise ToolMissingError(f"{t.name}: {t.reason} ({t.fix})")

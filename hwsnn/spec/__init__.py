@@ -7,3 +7,4 @@ from the rest of hwsnn except :mod:`hwsnn.errors`.
 from hwsnn.spec.fixed import *  # noqa: F401,F403
 from hwsnn.spec.lfsr import *  # noqa: F401,F403
 from hwsnn.spec.units import *  # noqa: F401,F403
+from hwsnn.spec.core import *  # noqa: F401,F403

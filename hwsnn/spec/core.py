@@ -60,9 +60,9 @@ class LearningCoreParams:
     """Inputs (crossbar rows)."""
     ADC_BITS: int = 8
     """Width of one column's ADC code in a read response."""
-    ISYN_MUL: int = 2
+    ISYN_MUL: int = 3
     """``i_syn`` gain: ``(code * ISYN_MUL) >> ISYN_SHIFT``."""
-    ISYN_SHIFT: int = 0
+    ISYN_SHIFT: int = 1
     """``i_syn`` right shift (floor)."""
     INHIB: int = 0
     """Lateral inhibition: subtracted from every neuron's ``i_syn`` in a timestep that follows a

@@ -15,7 +15,7 @@ from hwsnn.errors import ConfigError
 from hwsnn.spec.fixed import bits_for, signed_range
 from hwsnn.spec.lfsr import LFSR_SEED_DEFAULT, check_seed
 
-__all__ = ["Lfsr16Params", "LifStepwiseParams", "StdpTraceParams", "StdpUpdateParams", "UNIT_PARAMS"]
+__all__ = ["Lfsr16Params", "LifStepwiseParams", "StdpTraceParams", "StdpUpdateParams"]
 
 
 def _int(obj, name: str, lo: int | None = None, hi: int | None = None) -> int:
@@ -189,12 +189,3 @@ class StdpUpdateParams(_Params):
         _int(self, "SHIFT_PLUS", 1, 8)
         _int(self, "SHIFT_MINUS", 1, 8)
         check_seed(self.LFSR_SEED)
-
-
-UNIT_PARAMS = {
-    "lfsr16": Lfsr16Params,
-    "lif_stepwise": LifStepwiseParams,
-    "stdp_trace": StdpTraceParams,
-    "stdp_update": StdpUpdateParams,
-}
-"""Module name -> parameter class, for every unit ``hwsnn rtl generate`` writes."""

@@ -4,19 +4,16 @@ non-default parameters, every deliberate mutant caught, constructor validation."
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from amaranth import signed
 
 from hwsnn.errors import ConfigError
+from hwsnn.hw.registry import bench_module
 from hwsnn.hw.amaranth_sim import Mismatch, check_cycles
 from hwsnn.hw.lif_stepwise import LIF_MUTANTS, LifStepwise
 from hwsnn.spec.units import LifStepwiseParams
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sim"))
-import tb_lif_stepwise as tb  # noqa: E402
+tb = bench_module("lif_stepwise")
 
 NON_DEFAULT = LifStepwiseParams(V_BITS=12, LEAK_SHIFT=2, REFRACTORY=1, THETA_BASE=300, THETA_STEP=150, LEVELS=8,
                                 LEVEL_INIT=3, WINDOW=16, RATE_HI=4, RATE_LO=2, LEARN_UP=40, LEARN_DN=200)

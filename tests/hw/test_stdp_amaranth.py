@@ -4,19 +4,16 @@ parameters, every deliberate mutant caught, constructor validation."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from hwsnn.errors import ConfigError
+from hwsnn.hw.registry import bench_module
 from hwsnn.hw.amaranth_sim import Mismatch, check_cycles
 from hwsnn.hw.stdp import TRACE_MUTANTS, UPDATE_MUTANTS, StdpTrace, StdpUpdate
 from hwsnn.spec.units import StdpTraceParams, StdpUpdateParams
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sim"))
-import tb_stdp_trace as tbt  # noqa: E402
-import tb_stdp_update as tbu  # noqa: E402
+tbt = bench_module("stdp_trace")
+tbu = bench_module("stdp_update")
 
 TRACE_SETS = [StdpTraceParams(), StdpTraceParams(X_BITS=6, DECAY_SHIFT=2), StdpTraceParams(X_BITS=4, DECAY_SHIFT=6)]
 UPDATE_SETS = [

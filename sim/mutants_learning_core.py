@@ -1,0 +1,60 @@
+"""Deliberate mutants of ``learning_core`` (tests only): subclasses of the production component
+that override one of its named pieces.  The production class has no mutant switch.
+
+Each mutant breaks one documented property; the co-simulation scoreboard must catch every one
+(tests/cosim/test_cosim_rtl.py).
+"""
+
+from __future__ import annotations
+
+from amaranth import Mux
+
+from hwsnn.hw.learning_core import LearningCore
+
+
+class LearnBeforeTrace(LearningCore):
+    """Scheduling order: learning sees ``x_pre[i]`` from before this timestep's trace update."""
+
+    def learning_pre_trace(self, before, after):
+        return before
+
+
+class PgIgnoresReady(LearningCore):
+    """Handshake: a program command counts as taken without ``pg_ready`` (lost under back-pressure)."""
+
+    def handshake(self, channel, valid, ready):
+        return 1 if channel == "pg" else super().handshake(channel, valid, ready)
+
+
+class RespIgnoresValid(LearningCore):
+    """Handshake: the read response is latched without waiting for ``rd_resp_valid``."""
+
+    def handshake(self, channel, valid, ready):
+        return 1 if channel == "rd_resp" else super().handshake(channel, valid, ready)
+
+
+class TraceFloorDecay(LearningCore):
+    """Rounding: the traces decay with ``x - (x >> k)`` (floor) instead of the ceil-decay."""
+
+    def trace_next(self, x, spike):
+        tp = self.params.trace
+        return Mux(spike, tp.x_max, x - (x >> tp.DECAY_SHIFT))
+
+
+class IsynRoundNearest(LearningCore):
+    """Rounding: ``i_syn`` scaling rounds to nearest (``+ 2**(ISYN_SHIFT-1)``) instead of floor."""
+
+    def isyn(self, m, code, inh):
+        p = self.params
+        half = (1 << (p.ISYN_SHIFT - 1)) if p.ISYN_SHIFT else 0
+        return super().isyn(m, code + half, inh)
+
+
+MUTANTS = {
+    "learn_before_trace": (LearnBeforeTrace, "scheduling order: learning uses x_pre before this timestep's update"),
+    "pg_ignores_ready": (PgIgnoresReady, "handshake: program command dropped when pg_ready is low"),
+    "resp_ignores_valid": (RespIgnoresValid, "handshake: read response latched before rd_resp_valid"),
+    "trace_floor_decay": (TraceFloorDecay, "rounding: trace decay floors instead of ceil"),
+    "isyn_round_nearest": (IsynRoundNearest, "rounding: i_syn scaling rounds to nearest instead of floor"),
+}
+"""Mutant name -> (component class, what it breaks)."""
