@@ -2,35 +2,37 @@
 
 (* top =  1  *)
 (* generator = "Amaranth" *)
-module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_ready, out_ready, dbg_addr, clk, rst, in_ready, rd_req_valid, rd_req_rows, rd_resp_ready, pg_valid, pg_row, pg_col, pg_set, pg_count, out_valid, out_spikes, dbg_v
-, dbg_level, in_valid);
+module learning_core(in_spikes, in_learn, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_ready, out_ready, dbg_addr, clk, rst, in_ready, rd_req_valid, rd_req_rows, rd_resp_ready, pg_valid, pg_row, pg_col, pg_set, pg_count, out_valid, out_spikes
+, dbg_v, dbg_level, in_valid);
   reg \$auto$verilog_backend.cc:2355:dump_module$1  = 0;
   wire [10:0] \$1 ;
   wire [37:0] \$10 ;
-  wire \$100 ;
+  wire [7:0] \$100 ;
   wire \$101 ;
-  wire [6:0] \$102 ;
-  wire [4:0] \$103 ;
-  wire \$104 ;
+  wire \$102 ;
+  wire [6:0] \$103 ;
+  wire [4:0] \$104 ;
   wire \$105 ;
-  wire [6:0] \$106 ;
-  wire [4:0] \$107 ;
-  wire \$108 ;
-  reg \$109 ;
+  wire \$106 ;
+  wire [6:0] \$107 ;
+  wire [4:0] \$108 ;
+  wire \$109 ;
   wire [8:0] \$11 ;
-  reg [3:0] \$110 ;
-  reg [5:0] \$111 ;
-  reg [3:0] \$112 ;
-  reg \$113 ;
-  reg [7:0] \$114 ;
-  reg [3:0] \$115 ;
-  reg [5:0] \$116 ;
-  reg [63:0] \$117 ;
-  reg [127:0] \$118 ;
-  reg [15:0] \$119 ;
+  reg \$110 ;
+  reg [3:0] \$111 ;
+  reg [5:0] \$112 ;
+  reg [3:0] \$113 ;
+  reg \$114 ;
+  reg [7:0] \$115 ;
+  reg [3:0] \$116 ;
+  reg [5:0] \$117 ;
+  reg [63:0] \$118 ;
+  reg \$119 ;
   wire [9:0] \$12 ;
-  reg [7:0] \$120 ;
-  reg \$121 ;
+  reg [127:0] \$120 ;
+  reg [15:0] \$121 ;
+  reg [7:0] \$122 ;
+  reg \$123 ;
   wire [15:0] \$13 ;
   wire [16:0] \$14 ;
   wire \$15 ;
@@ -112,28 +114,28 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   wire \$84 ;
   wire \$85 ;
   wire \$86 ;
-  wire [6:0] \$87 ;
-  wire \$88 ;
+  wire \$87 ;
+  wire [6:0] \$88 ;
   wire \$89 ;
   wire [37:0] \$9 ;
   wire \$90 ;
   wire \$91 ;
-  wire [6:0] \$92 ;
-  wire [4:0] \$93 ;
-  wire \$94 ;
+  wire \$92 ;
+  wire [6:0] \$93 ;
+  wire [4:0] \$94 ;
   wire \$95 ;
   wire \$96 ;
   wire \$97 ;
   wire \$98 ;
-  wire [7:0] \$99 ;
+  wire \$99 ;
   reg [9:0] \$signature__addr ;
-  reg [3:0] \$signature__addr$54 ;
   reg [3:0] \$signature__addr$55 ;
-  reg [5:0] \$signature__addr$57 ;
+  reg [3:0] \$signature__addr$56 ;
+  reg [5:0] \$signature__addr$58 ;
   wire [31:0] \$signature__data ;
-  wire [7:0] \$signature__data$56 ;
-  wire [7:0] \$signature__data$58 ;
-  wire [7:0] \$signature__data$62 ;
+  wire [7:0] \$signature__data$57 ;
+  wire [7:0] \$signature__data$59 ;
+  wire [7:0] \$signature__data$63 ;
   wire [5:0] \$signature__data.count ;
   wire [1:0] \$signature__data.level ;
   wire [1:0] \$signature__data.ref ;
@@ -152,6 +154,8 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   wire [15:0] dbg_v;
   reg [3:0] fsm_state = 4'h0;
   reg [5:0] i = 6'h00;
+  input in_learn;
+  wire in_learn;
   output in_ready;
   reg in_ready;
   input [63:0] in_spikes;
@@ -160,6 +164,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   wire in_valid;
   reg inh = 1'h0;
   reg [3:0] j = 4'h0;
+  reg learn_t = 1'h0;
   wire [7:0] n_reset;
   wire [7:0] n_set;
   reg [3:0] nrn_wr__addr;
@@ -188,29 +193,29 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   output [3:0] pg_col;
   reg [3:0] pg_col = 4'h0;
   (* init = 4'h0 *)
-  wire [3:0] \pg_col$27 ;
+  wire [3:0] \pg_col$28 ;
   output [7:0] pg_count;
   reg [7:0] pg_count = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \pg_count$29 ;
+  wire [7:0] \pg_count$30 ;
   input pg_ready;
   wire pg_ready;
   output [5:0] pg_row;
   reg [5:0] pg_row = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \pg_row$26 ;
+  wire [5:0] \pg_row$27 ;
   output pg_set;
   reg pg_set = 1'h0;
   (* init = 1'h0 *)
-  wire \pg_set$28 ;
+  wire \pg_set$29 ;
   output pg_valid;
   reg pg_valid;
   (* init = 16'h0000 *)
   wire [15:0] post;
-  reg \post$67 ;
+  reg \post$68 ;
   (* init = 64'h0000000000000000 *)
   wire [63:0] pre;
-  reg \pre$66 ;
+  reg \pre$67 ;
   reg prei = 1'h0;
   wire [37:0] raw;
   input rd_req_ready;
@@ -272,7 +277,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   end
   reg [31:0] _0_;
   always @(posedge clk) begin
-    _0_ <= nrn[\$signature__addr$54 ];
+    _0_ <= nrn[\$signature__addr$55 ];
   end
   assign \$signature__data  = _0_;
   reg [7:0] wmem [1023:0];
@@ -1310,7 +1315,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   always @(posedge clk) begin
     _1_ <= wmem[\$signature__addr ];
   end
-  assign \$signature__data$62  = _1_;
+  assign \$signature__data$63  = _1_;
   reg [7:0] xpost [15:0];
   initial begin
     xpost[0] = 8'h00;
@@ -1336,9 +1341,9 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   end
   reg [7:0] _2_;
   always @(posedge clk) begin
-    _2_ <= xpost[\$signature__addr$55 ];
+    _2_ <= xpost[\$signature__addr$56 ];
   end
-  assign \$signature__data$56  = _2_;
+  assign \$signature__data$57  = _2_;
   reg [7:0] xpre [63:0];
   initial begin
     xpre[0] = 8'h00;
@@ -1412,9 +1417,9 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   end
   reg [7:0] _3_;
   always @(posedge clk) begin
-    _3_ <= xpre[\$signature__addr$57 ];
+    _3_ <= xpre[\$signature__addr$58 ];
   end
-  assign \$signature__data$58  = _3_;
+  assign \$signature__data$59  = _3_;
   assign \$1  = i * 5'h10;
   assign \$2  = \$1  + j;
   assign \$3  = codes[7:0] * 2'h3;
@@ -1445,13 +1450,13 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   assign \$30  = \$signature__data [19:18] - 1'h1;
   assign \$31  = \$29  ? 3'h0 : \$30 ;
   assign \$32  = \$signature__data [30:26] + 1'h1;
-  assign \$34  = \$signature__data$56  - \$33 ;
-  assign \$35  = | \$signature__data$56 [2:0];
+  assign \$34  = \$signature__data$57  - \$33 ;
+  assign \$35  = | \$signature__data$57 [2:0];
   assign \$36  = $signed(\$34 ) - $signed({ 1'h0, \$35  });
   assign \$37  = nxt[31] ? 10'h0ff : \$36 ;
   assign \$38  = rd_req_rows >> i;
-  assign \$40  = \$signature__data$58  - \$39 ;
-  assign \$41  = | \$signature__data$58 [2:0];
+  assign \$40  = \$signature__data$59  - \$39 ;
+  assign \$41  = | \$signature__data$59 [2:0];
   assign \$42  = $signed(\$40 ) - $signed({ 1'h0, \$41  });
   assign \$43  = \$38  ? 10'h0ff : \$42 ;
   assign \$44  = out_spikes >> j;
@@ -1472,7 +1477,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   assign \$59  = fsm_state == 4'hc;
   assign \$60  = fsm_state == 4'hd;
   assign \$61  = fsm_state == 4'he;
-  assign \$62  = | \$signature__data$62 ;
+  assign \$62  = | \$signature__data$63 ;
   assign \$63  = j != 4'hf;
   assign \$64  = j == 4'hf;
   assign \$65  = i == 6'h3f;
@@ -1486,69 +1491,72 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   assign \$74  = j == 4'hf;
   assign \$75  = j + 1'h1;
   assign \$76  = rd_req_rows >> i;
-  assign \$78  = \$signature__data$58  - \$77 ;
-  assign \$79  = | \$signature__data$58 [2:0];
+  assign \$78  = \$signature__data$59  - \$77 ;
+  assign \$79  = | \$signature__data$59 [2:0];
   assign \$80  = $signed(\$78 ) - $signed({ 1'h0, \$79  });
   assign \$81  = \$76  ? 10'h0ff : \$80 ;
   assign \$82  = rd_req_rows >> i;
   assign \$83  = rd_req_rows >> i;
   assign \$84  = | out_spikes;
   assign \$85  = \$83  | \$84 ;
-  assign \$86  = i == 6'h3f;
-  assign \$87  = i + 1'h1;
-  assign \$88  = out_spikes >> j;
-  assign \$89  = prei | \$88 ;
-  assign \$90  = j == 4'hf;
-  assign \$91  = i == 6'h3f;
-  assign \$92  = i + 1'h1;
-  assign \$93  = j + 1'h1;
-  assign \$94  = | n_set;
-  assign \$95  = | n_reset;
-  assign \$96  = \$94  | \$95 ;
-  assign \$97  = | n_set;
+  assign \$86  = learn_t & \$85 ;
+  assign \$87  = i == 6'h3f;
+  assign \$88  = i + 1'h1;
+  assign \$89  = out_spikes >> j;
+  assign \$90  = prei | \$89 ;
+  assign \$91  = j == 4'hf;
+  assign \$92  = i == 6'h3f;
+  assign \$93  = i + 1'h1;
+  assign \$94  = j + 1'h1;
+  assign \$95  = | n_set;
+  assign \$96  = | n_reset;
+  assign \$97  = \$95  | \$96 ;
   assign \$98  = | n_set;
-  assign \$99  = \$98  ? n_set : n_reset;
-  assign \$100  = j == 4'hf;
-  assign \$101  = i == 6'h3f;
-  assign \$102  = i + 1'h1;
-  assign \$103  = j + 1'h1;
-  assign \$104  = j == 4'hf;
-  assign \$105  = i == 6'h3f;
-  assign \$106  = i + 1'h1;
-  assign \$107  = j + 1'h1;
-  assign \$108  = | out_spikes;
+  assign \$99  = | n_set;
+  assign \$100  = \$99  ? n_set : n_reset;
+  assign \$101  = j == 4'hf;
+  assign \$102  = i == 6'h3f;
+  assign \$103  = i + 1'h1;
+  assign \$104  = j + 1'h1;
+  assign \$105  = j == 4'hf;
+  assign \$106  = i == 6'h3f;
+  assign \$107  = i + 1'h1;
+  assign \$108  = j + 1'h1;
+  assign \$109  = | out_spikes;
   always @(posedge clk)
-    inh <= \$109 ;
+    inh <= \$110 ;
   always @(posedge clk)
-    fsm_state <= \$110 ;
+    fsm_state <= \$111 ;
   always @(posedge clk)
-    pg_row <= \$111 ;
+    pg_row <= \$112 ;
   always @(posedge clk)
-    pg_col <= \$112 ;
+    pg_col <= \$113 ;
   always @(posedge clk)
-    pg_set <= \$113 ;
+    pg_set <= \$114 ;
   always @(posedge clk)
-    pg_count <= \$114 ;
+    pg_count <= \$115 ;
   always @(posedge clk)
-    j <= \$115 ;
+    j <= \$116 ;
   always @(posedge clk)
-    i <= \$116 ;
+    i <= \$117 ;
   always @(posedge clk)
-    rd_req_rows <= \$117 ;
+    rd_req_rows <= \$118 ;
   always @(posedge clk)
-    codes <= \$118 ;
+    learn_t <= \$119 ;
   always @(posedge clk)
-    out_spikes <= \$119 ;
+    codes <= \$120 ;
   always @(posedge clk)
-    xcur <= \$120 ;
+    out_spikes <= \$121 ;
   always @(posedge clk)
-    prei <= \$121 ;
+    xcur <= \$122 ;
+  always @(posedge clk)
+    prei <= \$123 ;
   \learning_core.upd  upd (
     .clk(clk),
     .n_reset(n_reset),
     .n_set(n_set),
-    .post(\post$67 ),
-    .pre(\pre$66 ),
+    .post(\post$68 ),
+    .pre(\pre$67 ),
     .rst(rst),
     .valid(valid),
     .w(w),
@@ -1892,7 +1900,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$signature__addr$54  = 4'h0;
+    \$signature__addr$55  = 4'h0;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -1901,13 +1909,13 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'h2:
           /* empty */;
       4'h3:
-          \$signature__addr$54  = dbg_addr;
+          \$signature__addr$55  = dbg_addr;
       4'h4:
           /* empty */;
       4'h5:
           /* empty */;
       4'h6:
-          \$signature__addr$54  = j;
+          \$signature__addr$55  = j;
     endcase
   end
   always @* begin
@@ -1946,7 +1954,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$signature__addr$55  = 4'h0;
+    \$signature__addr$56  = 4'h0;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -1961,7 +1969,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'h5:
           /* empty */;
       4'h6:
-          \$signature__addr$55  = j;
+          \$signature__addr$56  = j;
       4'h7:
           /* empty */;
       4'h8:
@@ -1970,13 +1978,13 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
           /* empty */;
       4'ha:
           if (\$45 ) begin
-            \$signature__addr$55  = j;
+            \$signature__addr$56  = j;
           end
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$signature__addr$57  = 6'h00;
+    \$signature__addr$58  = 6'h00;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -1995,7 +2003,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'h7:
           /* empty */;
       4'h8:
-          \$signature__addr$57  = i;
+          \$signature__addr$58  = i;
     endcase
   end
   always @* begin
@@ -2055,7 +2063,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'ha:
           /* empty */;
       4'hc:
-          w = \$signature__data$62 ;
+          w = \$signature__data$63 ;
     endcase
   end
   always @* begin
@@ -2115,12 +2123,12 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'ha:
           /* empty */;
       4'hc:
-          x_post = \$signature__data$56 ;
+          x_post = \$signature__data$57 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \pre$66  = 1'h0;
+    \pre$67  = 1'h0;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2145,12 +2153,12 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'ha:
           /* empty */;
       4'hc:
-          \pre$66  = prei;
+          \pre$67  = prei;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \post$67  = 1'h0;
+    \post$68  = 1'h0;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2175,7 +2183,7 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'ha:
           /* empty */;
       4'hc:
-          \post$67  = \$46 ;
+          \post$68  = \$46 ;
     endcase
   end
   always @* begin
@@ -2312,10 +2320,10 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$109  = inh;
+    \$110  = inh;
     casez (fsm_state)
       4'h0:
-          \$109  = 1'h0;
+          \$110  = 1'h0;
       4'h1:
           /* empty */;
       4'h2:
@@ -2344,147 +2352,147 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
           /* empty */;
       4'hb:
           if (out_ready) begin
-            \$109  = \$108 ;
+            \$110  = \$109 ;
           end
     endcase
     if (rst) begin
-      \$109  = 1'h0;
+      \$110  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$110  = fsm_state;
+    \$111  = fsm_state;
     casez (fsm_state)
       4'h0:
-          \$110  = 4'h1;
+          \$111  = 4'h1;
       4'h1:
           (* full_case = 32'd1 *)
           if (\$62 ) begin
-            \$110  = 4'h2;
+            \$111  = 4'h2;
           end else begin
             if (\$63 ) begin
-              \$110  = 4'h0;
+              \$111  = 4'h0;
             end
             if (\$64 ) begin
               (* full_case = 32'd1 *)
               if (\$65 ) begin
-                \$110  = 4'h3;
+                \$111  = 4'h3;
               end else begin
-                \$110  = 4'h0;
+                \$111  = 4'h0;
               end
             end
           end
       4'h2:
           if (pg_ready) begin
             if (\$68 ) begin
-              \$110  = 4'h0;
+              \$111  = 4'h0;
             end
             if (\$69 ) begin
               (* full_case = 32'd1 *)
               if (\$70 ) begin
-                \$110  = 4'h3;
+                \$111  = 4'h3;
               end else begin
-                \$110  = 4'h0;
+                \$111  = 4'h0;
               end
             end
           end
       4'h3:
           if (in_valid) begin
-            \$110  = 4'h4;
+            \$111  = 4'h4;
           end
       4'h4:
           if (rd_req_ready) begin
-            \$110  = 4'h5;
+            \$111  = 4'h5;
           end
       4'h5:
           if (rd_resp_valid) begin
-            \$110  = 4'h6;
+            \$111  = 4'h6;
           end
       4'h6:
-          \$110  = 4'h7;
+          \$111  = 4'h7;
       4'h7:
           (* full_case = 32'd1 *)
           if (\$74 ) begin
-            \$110  = 4'h8;
+            \$111  = 4'h8;
           end else begin
-            \$110  = 4'h6;
+            \$111  = 4'h6;
           end
       4'h8:
-          \$110  = 4'h9;
+          \$111  = 4'h9;
       4'h9:
           (* full_case = 32'd1 *)
-          if (\$85 ) begin
-            \$110  = 4'ha;
+          if (\$86 ) begin
+            \$111  = 4'ha;
           end else begin
             (* full_case = 32'd1 *)
-            if (\$86 ) begin
-              \$110  = 4'hb;
+            if (\$87 ) begin
+              \$111  = 4'hb;
             end else begin
-              \$110  = 4'h8;
+              \$111  = 4'h8;
             end
           end
       4'ha:
           (* full_case = 32'd1 *)
-          if (\$89 ) begin
-            \$110  = 4'hc;
+          if (\$90 ) begin
+            \$111  = 4'hc;
           end else begin
-            \$110  = 4'ha;
-            if (\$90 ) begin
+            \$111  = 4'ha;
+            if (\$91 ) begin
               (* full_case = 32'd1 *)
-              if (\$91 ) begin
-                \$110  = 4'hb;
+              if (\$92 ) begin
+                \$111  = 4'hb;
               end else begin
-                \$110  = 4'h8;
+                \$111  = 4'h8;
               end
             end
           end
       4'hc:
-          \$110  = 4'hd;
+          \$111  = 4'hd;
       4'hd:
           (* full_case = 32'd1 *)
-          if (\$96 ) begin
-            \$110  = 4'he;
+          if (\$97 ) begin
+            \$111  = 4'he;
           end else begin
-            \$110  = 4'ha;
-            if (\$100 ) begin
+            \$111  = 4'ha;
+            if (\$101 ) begin
               (* full_case = 32'd1 *)
-              if (\$101 ) begin
-                \$110  = 4'hb;
+              if (\$102 ) begin
+                \$111  = 4'hb;
               end else begin
-                \$110  = 4'h8;
+                \$111  = 4'h8;
               end
             end
           end
       4'he:
           if (pg_ready) begin
-            \$110  = 4'ha;
-            if (\$104 ) begin
+            \$111  = 4'ha;
+            if (\$105 ) begin
               (* full_case = 32'd1 *)
-              if (\$105 ) begin
-                \$110  = 4'hb;
+              if (\$106 ) begin
+                \$111  = 4'hb;
               end else begin
-                \$110  = 4'h8;
+                \$111  = 4'h8;
               end
             end
           end
       4'hb:
           if (out_ready) begin
-            \$110  = 4'h3;
+            \$111  = 4'h3;
           end
     endcase
     if (rst) begin
-      \$110  = 4'h0;
+      \$111  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$111  = pg_row;
+    \$112  = pg_row;
     casez (fsm_state)
       4'h0:
           /* empty */;
       4'h1:
           if (\$62 ) begin
-            \$111  = i;
+            \$112  = i;
           end
       4'h2:
           /* empty */;
@@ -2507,23 +2515,23 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'hc:
           /* empty */;
       4'hd:
-          if (\$96 ) begin
-            \$111  = i;
+          if (\$97 ) begin
+            \$112  = i;
           end
     endcase
     if (rst) begin
-      \$111  = 6'h00;
+      \$112  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$112  = pg_col;
+    \$113  = pg_col;
     casez (fsm_state)
       4'h0:
           /* empty */;
       4'h1:
           if (\$62 ) begin
-            \$112  = j;
+            \$113  = j;
           end
       4'h2:
           /* empty */;
@@ -2546,23 +2554,23 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'hc:
           /* empty */;
       4'hd:
-          if (\$96 ) begin
-            \$112  = j;
+          if (\$97 ) begin
+            \$113  = j;
           end
     endcase
     if (rst) begin
-      \$112  = 4'h0;
+      \$113  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$113  = pg_set;
+    \$114  = pg_set;
     casez (fsm_state)
       4'h0:
           /* empty */;
       4'h1:
           if (\$62 ) begin
-            \$113  = 1'h1;
+            \$114  = 1'h1;
           end
       4'h2:
           /* empty */;
@@ -2585,23 +2593,23 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'hc:
           /* empty */;
       4'hd:
-          if (\$96 ) begin
-            \$113  = \$97 ;
+          if (\$97 ) begin
+            \$114  = \$98 ;
           end
     endcase
     if (rst) begin
-      \$113  = 1'h0;
+      \$114  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$114  = pg_count;
+    \$115  = pg_count;
     casez (fsm_state)
       4'h0:
           /* empty */;
       4'h1:
           if (\$62 ) begin
-            \$114  = \$signature__data$62 ;
+            \$115  = \$signature__data$63 ;
           end
       4'h2:
           /* empty */;
@@ -2624,17 +2632,17 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'hc:
           /* empty */;
       4'hd:
-          if (\$96 ) begin
-            \$114  = \$99 ;
+          if (\$97 ) begin
+            \$115  = \$100 ;
           end
     endcase
     if (rst) begin
-      \$114  = 8'h00;
+      \$115  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$115  = j;
+    \$116  = j;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2644,23 +2652,23 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
           end else begin
             (* full_case = 32'd1 *)
             if (\$64 ) begin
-              \$115  = 4'h0;
+              \$116  = 4'h0;
             end else begin
-              \$115  = \$67 [3:0];
+              \$116  = \$67 [3:0];
             end
           end
       4'h2:
           if (pg_ready) begin
             (* full_case = 32'd1 *)
             if (\$69 ) begin
-              \$115  = 4'h0;
+              \$116  = 4'h0;
             end else begin
-              \$115  = \$72 [3:0];
+              \$116  = \$72 [3:0];
             end
           end
       4'h3:
           if (in_valid) begin
-            \$115  = 4'h0;
+            \$116  = 4'h0;
           end
       4'h4:
           /* empty */;
@@ -2671,55 +2679,55 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'h7:
           (* full_case = 32'd1 *)
           if (\$74 ) begin
-            \$115  = 4'h0;
+            \$116  = 4'h0;
           end else begin
-            \$115  = \$75 [3:0];
+            \$116  = \$75 [3:0];
           end
       4'h8:
           /* empty */;
       4'h9:
-          \$115  = 4'h0;
+          \$116  = 4'h0;
       4'ha:
           (* full_case = 32'd1 *)
-          if (\$89 ) begin
+          if (\$90 ) begin
           end else begin
             (* full_case = 32'd1 *)
-            if (\$90 ) begin
-              \$115  = 4'h0;
+            if (\$91 ) begin
+              \$116  = 4'h0;
             end else begin
-              \$115  = \$93 [3:0];
+              \$116  = \$94 [3:0];
             end
           end
       4'hc:
           /* empty */;
       4'hd:
           (* full_case = 32'd1 *)
-          if (\$96 ) begin
+          if (\$97 ) begin
           end else begin
             (* full_case = 32'd1 *)
-            if (\$100 ) begin
-              \$115  = 4'h0;
+            if (\$101 ) begin
+              \$116  = 4'h0;
             end else begin
-              \$115  = \$103 [3:0];
+              \$116  = \$104 [3:0];
             end
           end
       4'he:
           if (pg_ready) begin
             (* full_case = 32'd1 *)
-            if (\$104 ) begin
-              \$115  = 4'h0;
+            if (\$105 ) begin
+              \$116  = 4'h0;
             end else begin
-              \$115  = \$107 [3:0];
+              \$116  = \$108 [3:0];
             end
           end
     endcase
     if (rst) begin
-      \$115  = 4'h0;
+      \$116  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$116  = i;
+    \$117  = i;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2730,9 +2738,9 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
             if (\$64 ) begin
               (* full_case = 32'd1 *)
               if (\$65 ) begin
-                \$116  = 6'h00;
+                \$117  = 6'h00;
               end else begin
-                \$116  = \$66 [5:0];
+                \$117  = \$66 [5:0];
               end
             end
           end
@@ -2741,15 +2749,15 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
             if (\$69 ) begin
               (* full_case = 32'd1 *)
               if (\$70 ) begin
-                \$116  = 6'h00;
+                \$117  = 6'h00;
               end else begin
-                \$116  = \$71 [5:0];
+                \$117  = \$71 [5:0];
               end
             end
           end
       4'h3:
           if (in_valid) begin
-            \$116  = 6'h00;
+            \$117  = 6'h00;
           end
       4'h4:
           /* empty */;
@@ -2759,31 +2767,31 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
           /* empty */;
       4'h7:
           if (\$74 ) begin
-            \$116  = 6'h00;
+            \$117  = 6'h00;
           end
       4'h8:
           /* empty */;
       4'h9:
           (* full_case = 32'd1 *)
-          if (\$85 ) begin
+          if (\$86 ) begin
           end else begin
             (* full_case = 32'd1 *)
-            if (\$86 ) begin
-              \$116  = 6'h00;
+            if (\$87 ) begin
+              \$117  = 6'h00;
             end else begin
-              \$116  = \$87 [5:0];
+              \$117  = \$88 [5:0];
             end
           end
       4'ha:
           (* full_case = 32'd1 *)
-          if (\$89 ) begin
+          if (\$90 ) begin
           end else begin
-            if (\$90 ) begin
+            if (\$91 ) begin
               (* full_case = 32'd1 *)
-              if (\$91 ) begin
-                \$116  = 6'h00;
+              if (\$92 ) begin
+                \$117  = 6'h00;
               end else begin
-                \$116  = \$92 [5:0];
+                \$117  = \$93 [5:0];
               end
             end
           end
@@ -2791,36 +2799,36 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
           /* empty */;
       4'hd:
           (* full_case = 32'd1 *)
-          if (\$96 ) begin
+          if (\$97 ) begin
           end else begin
-            if (\$100 ) begin
+            if (\$101 ) begin
               (* full_case = 32'd1 *)
-              if (\$101 ) begin
-                \$116  = 6'h00;
+              if (\$102 ) begin
+                \$117  = 6'h00;
               end else begin
-                \$116  = \$102 [5:0];
+                \$117  = \$103 [5:0];
               end
             end
           end
       4'he:
           if (pg_ready) begin
-            if (\$104 ) begin
+            if (\$105 ) begin
               (* full_case = 32'd1 *)
-              if (\$105 ) begin
-                \$116  = 6'h00;
+              if (\$106 ) begin
+                \$117  = 6'h00;
               end else begin
-                \$116  = \$106 [5:0];
+                \$117  = \$107 [5:0];
               end
             end
           end
     endcase
     if (rst) begin
-      \$116  = 6'h00;
+      \$117  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$117  = rd_req_rows;
+    \$118  = rd_req_rows;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2830,16 +2838,35 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
           /* empty */;
       4'h3:
           if (in_valid) begin
-            \$117  = in_spikes;
+            \$118  = in_spikes;
           end
     endcase
     if (rst) begin
-      \$117  = 64'h0000000000000000;
+      \$118  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$118  = codes;
+    \$119  = learn_t;
+    casez (fsm_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          if (in_valid) begin
+            \$119  = in_learn;
+          end
+    endcase
+    if (rst) begin
+      \$119  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$120  = codes;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2853,20 +2880,20 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
           /* empty */;
       4'h5:
           if (rd_resp_valid) begin
-            \$118  = rd_resp_codes;
+            \$120  = rd_resp_codes;
           end
       4'h6:
           /* empty */;
       4'h7:
-          \$118  = \$73 ;
+          \$120  = \$73 ;
     endcase
     if (rst) begin
-      \$118  = 128'h00000000000000000000000000000000;
+      \$120  = 128'h00000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$119  = out_spikes;
+    \$121  = out_spikes;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2883,44 +2910,15 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'h6:
           /* empty */;
       4'h7:
-          \$119  = { nxt[31], out_spikes[15:1] };
+          \$121  = { nxt[31], out_spikes[15:1] };
     endcase
     if (rst) begin
-      \$119  = 16'h0000;
+      \$121  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$120  = xcur;
-    casez (fsm_state)
-      4'h0:
-          /* empty */;
-      4'h1:
-          /* empty */;
-      4'h2:
-          /* empty */;
-      4'h3:
-          /* empty */;
-      4'h4:
-          /* empty */;
-      4'h5:
-          /* empty */;
-      4'h6:
-          /* empty */;
-      4'h7:
-          /* empty */;
-      4'h8:
-          /* empty */;
-      4'h9:
-          \$120  = \$81 [7:0];
-    endcase
-    if (rst) begin
-      \$120  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$121  = prei;
+    \$122  = xcur;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2941,17 +2939,46 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
       4'h8:
           /* empty */;
       4'h9:
-          \$121  = \$82 ;
+          \$122  = \$81 [7:0];
     endcase
     if (rst) begin
-      \$121  = 1'h0;
+      \$122  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$123  = prei;
+    casez (fsm_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h6:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          \$123  = \$82 ;
+    endcase
+    if (rst) begin
+      \$123  = 1'h0;
     end
   end
   assign syn = \$2 [9:0];
-  assign \pg_row$26  = pg_row;
-  assign \pg_col$27  = pg_col;
-  assign \pg_set$28  = pg_set;
-  assign \pg_count$29  = pg_count;
+  assign \pg_row$27  = pg_row;
+  assign \pg_col$28  = pg_col;
+  assign \pg_set$29  = pg_set;
+  assign \pg_count$30  = pg_count;
   assign pre = rd_req_rows;
   assign post = out_spikes;
   assign raw = { \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6 [10], \$6  };
@@ -2982,10 +3009,10 @@ module learning_core(in_spikes, rd_req_ready, rd_resp_valid, rd_resp_codes, pg_r
   assign \$4  = { 1'h0, \$3 [9:1] };
   assign \$5  = 1'h0;
   assign \$13  = { \$signature__data [15], \$signature__data [15], \$signature__data [15], \$signature__data [15:3] };
-  assign \$33  = { 3'h0, \$signature__data$56 [7:3] };
-  assign \$39  = { 3'h0, \$signature__data$58 [7:3] };
+  assign \$33  = { 3'h0, \$signature__data$57 [7:3] };
+  assign \$39  = { 3'h0, \$signature__data$59 [7:3] };
   assign \$73  = { 8'h00, codes[127:8] };
-  assign \$77  = { 3'h0, \$signature__data$58 [7:3] };
+  assign \$77  = { 3'h0, \$signature__data$59 [7:3] };
 endmodule
 
 (* generator = "Amaranth" *)

@@ -82,8 +82,10 @@ class Bench:
         dut = self.dut
         rows = self.job.in_spikes
         words = [int(sum(1 << int(i) for i in np.flatnonzero(r))) for r in rows]
+        learn = self.job.learn_array().tolist()
         for t in range(self.T):
             dut.in_spikes.value = words[t]
+            dut.in_learn.value = learn[t]
             dut.in_valid.value = 1
             await self.wait_high(dut.in_ready)
             await FallingEdge(dut.clk)  # accepted on the rising edge in between
@@ -179,7 +181,7 @@ async def learning_core_cosim(dut):
     log = dut._log
     log.info("cosim: T=%d seed=%d preset=%s read_latency=%d backpressure=%.2f", job.timesteps, job.seed,
              job.preset, job.read_latency, job.backpressure)
-    for name in ("in_valid", "rd_req_ready", "rd_resp_valid", "pg_ready", "out_ready", "in_spikes", "rd_resp_codes",
+    for name in ("in_valid", "in_learn", "rd_req_ready", "rd_resp_valid", "pg_ready", "out_ready", "in_spikes", "rd_resp_codes",
                  "dbg_addr"):
         getattr(dut, name).value = 0
     Clock(dut.clk, 10, unit="ns").start()
@@ -207,7 +209,7 @@ async def learning_core_cosim(dut):
     }
     if job.check:
         t1 = time.perf_counter()
-        gold = run_golden(job.core, agent_from_job(job), job.in_spikes, job.snapshot_every)
+        gold = run_golden(job.core, agent_from_job(job), job.in_spikes, job.snapshot_every, job.learn_array())
         report["golden_seconds"] = time.perf_counter() - t1
         report["golden_device_seconds"] = gold.extra["device_seconds"]
         cmp = compare(rec, gold)

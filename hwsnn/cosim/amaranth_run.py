@@ -19,7 +19,7 @@ from hwsnn.cosim.record import Record, Recorder
 __all__ = ["run_amaranth"]
 
 
-def run_amaranth(core, agent: CrossbarAgent, in_spikes: np.ndarray, *, read_latency: int = 0,
+def run_amaranth(core, agent: CrossbarAgent, in_spikes: np.ndarray, *, learn=None, read_latency: int = 0,
                  backpressure: float = 0.0, seed: int = 1, snapshot_every: int = 0,
                  max_cycles: int = 50_000_000) -> Record:
     """Run ``core`` (a :class:`~hwsnn.hw.learning_core.LearningCore` or a mutant of it) for
@@ -29,6 +29,7 @@ def run_amaranth(core, agent: CrossbarAgent, in_spikes: np.ndarray, *, read_late
 
     p = core.params
     T = in_spikes.shape[0]
+    learn = [1] * T if learn is None else [int(x) for x in learn]
     rec = Recorder(p, T, snapshot_every)
     sim = Simulator(core)
     sim.add_clock(1e-8)
@@ -56,6 +57,7 @@ def run_amaranth(core, agent: CrossbarAgent, in_spikes: np.ndarray, *, read_late
             if pending_in and t + 1 < T:
                 ctx.set(core.in_valid, 1)
                 ctx.set(core.in_spikes, spikes_int[t + 1])
+                ctx.set(core.in_learn, learn[t + 1])
             else:
                 ctx.set(core.in_valid, 0)
             r_pg, r_rd, r_out = ready(), ready(), ready()

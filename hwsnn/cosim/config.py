@@ -251,6 +251,11 @@ class Job:
     snapshot_every: int = 0
     check: bool = True
     record: str | None = None
+    learn: np.ndarray | None = None
+    """Per-timestep ``in_learn`` (None = all 1)."""
+
+    def learn_array(self) -> np.ndarray:
+        return np.ones(self.timesteps, np.int8) if self.learn is None else np.asarray(self.learn, np.int8)
 
     @property
     def timesteps(self) -> int:
@@ -260,11 +265,13 @@ class Job:
 def write_job(path: Path, job: Job) -> Path:
     path = Path(path)
     np.save(path.with_suffix(".spikes.npy"), np.asarray(job.in_spikes, np.int8))
+    np.save(path.with_suffix(".learn.npy"), job.learn_array())
     d = {
         "core": job.core.to_dict(), "preset": job.preset, "device": job.device.as_dict(),
         "crossbar": job.crossbar.as_dict(), "seed": job.seed, "dt": job.dt, "read_latency": job.read_latency,
         "backpressure": job.backpressure, "bench_seed": job.bench_seed, "snapshot_every": job.snapshot_every,
         "check": job.check, "record": job.record, "spikes": str(path.with_suffix(".spikes.npy")),
+        "learn": str(path.with_suffix(".learn.npy")),
     }
     path.write_text(json.dumps(d))
     return path
@@ -279,7 +286,7 @@ def load_job(path) -> Job:
                crossbar=CrossbarConfig.from_dict(xb), seed=d["seed"], dt=d["dt"],
                in_spikes=np.load(d["spikes"]).astype(np.int64), read_latency=d["read_latency"],
                backpressure=d["backpressure"], bench_seed=d["bench_seed"], snapshot_every=d["snapshot_every"],
-               check=d["check"], record=d["record"])
+               check=d["check"], record=d["record"], learn=np.load(d["learn"]).astype(np.int64))
 
 
 def agent_from_job(job: Job):

@@ -128,9 +128,13 @@ class Recorder:
                       snap_t=np.array(self.snap_t, np.int64), extra=extra)
 
 
-def run_golden(p: LearningCoreParams, agent: CrossbarAgent, in_spikes: np.ndarray, snapshot_every: int = 0) -> Record:
-    """The golden co-simulation: golden core + the same crossbar agent handlers as the RTL run."""
+def run_golden(p: LearningCoreParams, agent: CrossbarAgent, in_spikes: np.ndarray, snapshot_every: int = 0,
+               learn: np.ndarray | None = None) -> Record:
+    """The golden co-simulation: golden core + the same crossbar agent handlers as the RTL run.
+
+    ``learn`` is the per-timestep ``in_learn`` (default all 1)."""
     T = in_spikes.shape[0]
+    learn = np.ones(T, np.int64) if learn is None else np.asarray(learn, np.int64)
     rec = Recorder(p, T, snapshot_every)
     t0 = time.perf_counter()
     st = core_reset(p)
@@ -143,7 +147,7 @@ def run_golden(p: LearningCoreParams, agent: CrossbarAgent, in_spikes: np.ndarra
         td = time.perf_counter()
         codes = agent.read(rows)
         t_dev += time.perf_counter() - td
-        out, st = core_step(p, st, CoreIn(rows, codes))
+        out, st = core_step(p, st, CoreIn(rows, codes, int(learn[t])))
         td = time.perf_counter()
         agent.program_many(out.commands)
         agent.end_timestep()

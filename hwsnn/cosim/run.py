@@ -83,7 +83,7 @@ def job_from_config(cfg: CosimConfig, in_spikes: np.ndarray | None = None, **ove
 
 def run_golden_job(job: Job) -> Record:
     """The golden co-simulation of a job (fresh agent)."""
-    return run_golden(job.core, agent_from_job(job), job.in_spikes, job.snapshot_every)
+    return run_golden(job.core, agent_from_job(job), job.in_spikes, job.snapshot_every, job.learn_array())
 
 
 def run_rtl(job: Job, sim: str = "verilator", *, verilog: str | None = None, waves: str | None = None,

@@ -17,7 +17,7 @@ b. every neuron ``j = 0 .. N-1`` takes one ``lif_stepwise`` step (``step=1``, ``
    :func:`hwsnn.golden.lif_stepwise.lif_stepwise_pop_step`; ``post = spike'``;
 c. traces: ``x_post[j]`` with ``post[j]``, ``x_pre[i]`` with ``pre[i]``
    (:func:`hwsnn.golden.stdp.stdp_trace_pop_step`), so learning sees this timestep's spikes;
-d. if ``LEARN``: the synapses ``(i, j)`` with ``pre[i] or post[j]`` are evaluated in row-major
+d. if ``LEARN`` and the input beat's ``in_learn``: the synapses ``(i, j)`` with ``pre[i] or post[j]`` are evaluated in row-major
    order (``i`` outer, ``j`` inner) by one ``stdp_update`` whose single LFSR16 advances once per
    evaluated synapse (:func:`hwsnn.golden.stdp.stdp_update_serial`); each evaluated synapse whose
    weight changes emits one command ``(row=i, col=j, SET, n_set)`` or ``(i, j, RESET, n_reset)``
@@ -66,6 +66,8 @@ class CoreIn(NamedTuple):
     """``(M,)`` 0/1 input spikes of this timestep (the read request's row mask)."""
     adc_codes: np.ndarray
     """``(N,)`` ADC codes of the read response, column order."""
+    learn: int = 1
+    """``in_learn`` of the input beat: learning runs in this timestep (if ``LEARN``)."""
 
 
 class CoreOut(NamedTuple):
@@ -123,7 +125,7 @@ def core_step(p: LearningCoreParams, state: CoreState, inputs: CoreIn):
     x_post = stdp_trace_pop_step(p.trace, state.x_post, post)
     x_pre = stdp_trace_pop_step(p.trace, state.x_pre, pre)
     w, lfsr, cmds = state.w, state.lfsr, NO_COMMANDS
-    if p.LEARN:
+    if p.LEARN and inputs.learn:
         ev = (pre[:, None] != 0) | (post[None, :] != 0)
         rows, cols = np.nonzero(ev)  # row-major order
         if rows.size:

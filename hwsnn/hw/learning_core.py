@@ -55,8 +55,9 @@ class LearningCore(wiring.Component):
 
     Attributes
     ----------
-    in_valid, in_ready, in_spikes : In(1), Out(1), In(M)
-        Input stream: one beat per timestep, bit ``i`` = input row ``i`` spiked.
+    in_valid, in_ready, in_spikes, in_learn : In(1), Out(1), In(M), In(1)
+        Input stream: one beat per timestep, bit ``i`` = input row ``i`` spiked; ``in_learn`` enables
+        learning in this timestep (when the core has ``LEARN=1``).
     rd_req_valid, rd_req_ready, rd_req_rows : Out(1), In(1), Out(M)
         Read request: the active rows of this timestep.
     rd_resp_valid, rd_resp_ready, rd_resp_codes : In(1), Out(1), In(N*ADC_BITS)
@@ -78,7 +79,7 @@ class LearningCore(wiring.Component):
             IP_EN=IP_EN, W_INIT_MAX=W_INIT_MAX, W_INIT_SEED=W_INIT_SEED, lif=lif, trace=trace, update=update,
         )
         super().__init__({
-            "in_valid": In(1), "in_ready": Out(1), "in_spikes": In(p.M),
+            "in_valid": In(1), "in_ready": Out(1), "in_spikes": In(p.M), "in_learn": In(1),
             "rd_req_valid": Out(1), "rd_req_ready": In(1), "rd_req_rows": Out(p.M),
             "rd_resp_valid": In(1), "rd_resp_ready": Out(1), "rd_resp_codes": In(p.codes_bits),
             "pg_valid": Out(1), "pg_ready": In(1), "pg_row": Out(p.row_bits), "pg_col": Out(p.col_bits),
@@ -172,6 +173,7 @@ class LearningCore(wiring.Component):
         post = Signal(p.N)                # spikes of this timestep (shifted in, neuron j at bit j)
         codes = Signal(p.codes_bits)      # read response, shifted out one column per neuron
         inh = Signal()                    # any spike in the previous timestep
+        learn_t = Signal()                # in_learn of this timestep
         prei = Signal()                   # pre[i] of the current learning row
         xcur = Signal(p.trace.X_BITS)     # updated x_pre[i] of the current learning row
         pg_row = Signal(p.row_bits)
@@ -249,7 +251,7 @@ class LearningCore(wiring.Component):
             with m.State("IDLE"):
                 m.d.comb += [self.in_ready.eq(1), nrn_rd.addr.eq(self.dbg_addr)]
                 with m.If(self.handshake("in", self.in_valid, 1)):
-                    m.d.sync += [pre.eq(self.in_spikes), i.eq(0), j.eq(0)]
+                    m.d.sync += [pre.eq(self.in_spikes), learn_t.eq(self.in_learn), i.eq(0), j.eq(0)]
                     m.next = "RDREQ"
             with m.State("RDREQ"):
                 m.d.comb += self.rd_req_valid.eq(1)
@@ -283,7 +285,7 @@ class LearningCore(wiring.Component):
                 m.d.comb += [xpre_wr.addr.eq(i), xpre_wr.data.eq(xpre_next), xpre_wr.en.eq(1)]
                 m.d.sync += [xcur.eq(self.learning_pre_trace(xpre_rd.data, xpre_next)), prei.eq(prei_now), j.eq(0)]
                 if p.LEARN:
-                    with m.If(prei_now | post.any()):
+                    with m.If(learn_t & (prei_now | post.any())):
                         m.next = "S_RD"
                     with m.Else():
                         next_row()
