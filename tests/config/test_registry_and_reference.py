@@ -27,6 +27,8 @@ def hebb_rule():
         """Learning rate (weight units)."""
         tau: float = Field(0.02, gt=0)
         """Trace time constant (s)."""
+        cap: float | None = None
+        """Optional weight cap (None = no cap); None must round-trip through TOML (by omission)."""
 
         def traces(self):
             return (TraceSpec("pre", self.tau),)
@@ -50,7 +52,10 @@ def test_rule_defined_in_a_test_is_selectable_from_toml(hebb_rule):
     cfg = parse_config(tomllib.loads(TOML))
     assert [r.kind for r in cfg.rules] == ["triplet_stdp", "test_hebb"]
     assert isinstance(cfg.rules[1], hebb_rule) and cfg.rules[1].eta == 0.25 and cfg.rules[1].tau == 0.02
+    assert cfg.rules[1].cap is None
     assert parse_config(tomllib.loads(dump_toml(cfg))) == cfg
+    capped = cfg.with_overrides({"rules[1].cap": 0.5})
+    assert capped.rules[1].cap == 0.5 and parse_config(tomllib.loads(dump_toml(capped))) == capped
     with pytest.raises(ConfigError) as ei:
         parse_config(tomllib.loads(TOML.replace("eta = 0.25", "eta = -1.0")))
     assert str(ei.value) == "rules[1].eta: must be > 0.0, got -1.0"
