@@ -72,6 +72,13 @@ class LayerSpec:
     rows index the kernel's shared trace tables."""
     population: bool
     """Lateral inhibition through an explicit inhibitory population (else direct)."""
+    components: tuple = ()
+    """Synergy with mechanism-specific weights: the component index of each rule (empty: every
+    rule changes the shared weights, its change scaled by ``lam[r]``).  With components, rule
+    ``r`` changes its own copy ``WC[m]`` (ideal) or accumulates into ``DWC[m]`` (crossbar), and
+    the effective weight the neurons see is ``W = sum_m lam[m] WC[m]``."""
+    track: bool = False
+    """Accumulate each rule's absolute change per sample into ``contrib[r]`` (synergy credit)."""
     structs: tuple = ()
     """``(name, NamedTuple class)`` of the kernel's structured arguments, in call order: ``ec``,
     ``es``, ``ic``, ``ist``, ``net``, ``rd``, ``rec``, then one per rule (``rc0``, ``rc1``, ...)."""
@@ -91,7 +98,7 @@ from hwsnn.plasticity.fixed import lfsr_advance
 _KERNEL = '''
 @njit(cache=True, error_model="numpy")
 def present(ev_ptr, ev_idx, n_on, n_total, learn,
-            W, Q, DW, pre_tab, post_tab, key, ctr, lfsr, counts, colgain, ntab, touched, lam,
+            W, Q, DW, WC, DWC, contrib, pre_tab, post_tab, key, ctr, lfsr, counts, colgain, ntab, touched, lam,
             #FLAT#):
     # the NamedTuples are passed field by field (typing a NamedTuple argument at every call costs
     # more than a small presentation) and rebuilt here
@@ -302,11 +309,29 @@ def _trace_expr(side: str, row: int, idx: str, integer: bool) -> str:
     return f"({tab}[{row}, t - {tl}[{idx}]] if {tl}[{idx}] >= 0 else {zero})"
 
 
-def _apply(backend: str, dw: str) -> list[str]:
-    if backend == "crossbar":
-        return [f"DW[i, j] += {dw}"]
-    return [f"x = W[i, j] + {dw}",
-            "W[i, j] = 0.0 if x < 0.0 else (wmax if x > wmax else x)"]
+def _apply(spec: LayerSpec, r: int, dw: str) -> list[str]:
+    out = [f"contrib[{r}] += abs({dw})"] if spec.track else []
+    if spec.components:
+        m = spec.components[r]
+        if spec.backend == "crossbar":
+            return out + [f"DWC[{m}, i, j] += {dw}"]
+        eff = " + ".join(f"lam[{k}] * WC[{k}, i, j]" for k in range(len(spec.components)))
+        return out + [f"x = WC[{m}, i, j] + {dw}",
+                      f"WC[{m}, i, j] = 0.0 if x < 0.0 else (wmax if x > wmax else x)",
+                      f"W[i, j] = {eff}"]
+    if spec.backend == "crossbar":
+        return out + [f"DW[i, j] += {dw}"]
+    return out + [f"x = W[i, j] + {dw}",
+                  "W[i, j] = 0.0 if x < 0.0 else (wmax if x > wmax else x)"]
+
+
+def _w(spec: LayerSpec, r: int) -> str:
+    """The weight a rule's hook sees: its own component (synergy form b) or the shared weight."""
+    return f"WC[{spec.components[r]}, i, j]" if spec.components else "W[i, j]"
+
+
+def _gain(spec: LayerSpec, r: int) -> str:
+    return "" if spec.components else f"lam[{r}] * "
 
 
 def _float_plasticity(spec: LayerSpec) -> list[str]:
@@ -328,8 +353,8 @@ def _float_plasticity(spec: LayerSpec) -> list[str]:
                 out.append("            j = act_post[a_]")
             for b, row in enumerate(post_rows):
                 out.append(f"            xq{b} = {_trace_expr('post', row, 'j', False)}")
-            out.append(f"            dw = lam[{r}] * R{r}_pre(rc[{r}], W[i, j]{', ' + args if args else ''})")
-            out.extend("            " + s for s in _apply(spec.backend, "dw"))
+            out.append(f"            dw = {_gain(spec, r)}R{r}_pre(rc[{r}], {_w(spec, r)}{', ' + args if args else ''})")
+            out.extend("            " + s for s in _apply(spec, r, "dw"))
         if hooks.on_post is not None:
             pre_args = ", ".join(f"xp{a}" for a in range(len(pre_rows)))
             post_args = ", ".join(f"xq{b}" for b in range(len(post_rows)))
@@ -345,8 +370,8 @@ def _float_plasticity(spec: LayerSpec) -> list[str]:
                 out.append("        i = act_pre[a_]")
             for a, row in enumerate(pre_rows):
                 out.append(f"        xp{a} = {_trace_expr('pre', row, 'i', False)}")
-            out.append(f"        dw = lam[{r}] * R{r}_post(rc[{r}], W[i, j]{', ' + args if args else ''})")
-            out.extend("        " + s for s in _apply(spec.backend, "dw"))
+            out.append(f"        dw = {_gain(spec, r)}R{r}_post(rc[{r}], {_w(spec, r)}{', ' + args if args else ''})")
+            out.extend("        " + s for s in _apply(spec, r, "dw"))
     return out or ["pass"]
 
 

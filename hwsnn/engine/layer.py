@@ -31,7 +31,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from hwsnn.engine.contract import CompileContext, IntFormat
+from hwsnn.engine.contract import CompileContext, IntFormat, RuleHooks
+from hwsnn.engine.synergy import SynergyConfig, SynergyState
 from hwsnn.engine.kernel import LayerSpec, layer_kernel
 from hwsnn.errors import ConfigError
 from hwsnn.plasticity.homeostasis import normalize_columns, normalize_columns_int
@@ -69,6 +70,12 @@ class ReadConst(NamedTuple):
 
 class _NoRecord(NamedTuple):
     v: np.ndarray
+
+
+class _NoConst(NamedTuple):
+    """Constants of a rule with no compiled hooks (per-sample rules)."""
+
+    none: int = 0
 
 
 def raster_to_events(raster: np.ndarray, n_on: int) -> tuple[np.ndarray, np.ndarray]:
@@ -144,18 +151,41 @@ class LayerNetwork:
             normalize_columns(w0, self.norm_target, self.w_max)
         self.int_format = IntFormat(cfg.synapse.integer.w_bits, cfg.synapse.integer.x_bits)
         self._qmax = (1 << self.int_format.w_bits) - 1
+        self.synergy = getattr(cfg, "synergy", None) or SynergyConfig()
+        n_rules = len(cfg.rules)
+        self.lam = self.synergy.initial(max(1, n_rules))
+        self.syn_state = SynergyState(self.synergy, self.lam)
+        self.components = self.synergy.form == "components"
+        if self.components and self.backend == "integer":
+            raise ConfigError("synergy.form", "'components' is not available on the integer backend (use 'shared')")
+        self.contrib = np.zeros(max(1, n_rules))
         self.w = np.zeros((1, 1))
         self.wq = np.zeros((1, 1), np.int64)
         self.dw = np.zeros((1, 1))
+        self.wc = np.zeros((1, 1, 1))
+        self.dwc = np.zeros((1, 1, 1))
+        self.tiles = []
         if self.backend == "ideal":
             self.w = np.ascontiguousarray(w0)
+            if self.components:
+                self.wc = np.ascontiguousarray(np.repeat(w0[None], n_rules, axis=0))
+                self._effective()
         elif self.backend == "integer":
             self.wq = np.ascontiguousarray(np.rint(w0 / self.w_max * self._qmax).astype(np.int64))
         else:
-            self.xb = crossbar if crossbar is not None else _build_crossbar(cfg, n_in, n_exc, self.seed)
-            self.xb.program(w0 / self.w_max)
+            n_tiles = n_rules if self.components else 1
+            for m in range(n_tiles):
+                xb = crossbar if (crossbar is not None and m == 0) else _build_crossbar(cfg, n_in, n_exc, self.seed + 7919 * m)
+                xb.program(w0 / self.w_max)
+                self.tiles.append(xb)
+            self.xb = self.tiles[0]
             self.w = np.ascontiguousarray(np.asarray(self.xb.weights(), np.float64) * self.w_max)
             self.dw = np.zeros((n_in, n_exc))
+            if self.components:
+                self.wc = np.ascontiguousarray(np.stack([np.asarray(t.weights(), np.float64) * self.w_max
+                                                         for t in self.tiles]))
+                self.dwc = np.zeros_like(self.wc)
+                self._effective()
             self.write_back = CrossbarWriteBack(self, cfg.synapse.write_back)
         self._gain = np.ones(0)
         if self.write_back is not None:
@@ -178,6 +208,7 @@ class LayerNetwork:
         self.ist = inh.state(self.ic, n_exc if pop else 0)
         self.counts = np.zeros(n_exc, np.int64)
         self._touched = np.zeros(n_exc, np.int64)
+        self._extra = np.zeros((max(1, len(self.tiles)), n_exc), bool)  # columns a per-sample rule changed
         self.net = NetConst(eff=float(net.efficacy), effq=neuron.input_scale(float(net.efficacy), self.w_max / self._qmax),
                             w_max=self.w_max, q_max=self._qmax, w_inh=float(net.w_inh_total) / n_exc,
                             w_ei=float(net.w_ei), w_ie=float(net.w_ie), fast_forward=bool(sch.fast_forward))
@@ -202,6 +233,9 @@ class LayerNetwork:
             if rr.integer != integer:
                 raise ConfigError(f"rules[{k}].kind", f"{r.kind!r} is an integer rule; use it with synapse.backend = 'integer'")
             pre_rows, post_rows = [], []
+            if getattr(rr, "per_sample", False):
+                rules.append(_Rule(rr, RuleHooks(), _NoConst(), (), ()))
+                continue
             for tr in rr.traces():
                 keys, rows = (pre_keys, pre_rows) if tr.side == "pre" else (post_keys, post_rows)
                 if tr.tau not in keys:
@@ -212,14 +246,17 @@ class LayerNetwork:
         self.pre_tab = self._tables(pre_keys, integer)
         self.post_tab = self._tables(post_keys, integer)
         self.rc = tuple(r.consts for r in rules)
-        self.lam = np.ones(max(1, len(rules)))
+        self._sample_rules = [(k, r.rule, r.rule.init_state(self.n_exc)) for k, r in enumerate(rules)
+                              if getattr(r.rule, "per_sample", False)]
         rec_cls = _Record if record else _NoRecord
         structs = (("ec", type(self.ec)), ("es", type(self.es)), ("ic", type(self.ic)), ("ist", type(self.ist)),
                    ("net", NetConst), ("rd", ReadConst), ("rec", rec_cls)) + tuple(
                        (f"rc{k}", type(r.consts)) for k, r in enumerate(rules))
         spec = LayerSpec(backend=self.backend, neuron=self.neuron.hooks(),
                          rules=tuple((r.hooks, len(r.pre_rows), len(r.post_rows), r.pre_rows, r.post_rows) for r in rules),
-                         population=self.population, structs=structs, record=record)
+                         population=self.population, structs=structs, record=record,
+                         components=tuple(range(len(rules))) if self.components else (),
+                         track=self.synergy.form != "none" and self.synergy.adapt != "fixed")
         self._kernel = layer_kernel(spec)
         self._record = record
         self.record = None
@@ -290,12 +327,56 @@ class LayerNetwork:
         if not learn or self.norm_target <= 0:
             return
         if self.backend == "ideal":
-            normalize_columns(self.w, self.norm_target, self.w_max)
+            if self.components:
+                for m in range(self.wc.shape[0]):
+                    normalize_columns(self.wc[m], self.norm_target, self.w_max)
+                self._effective()
+            else:
+                normalize_columns(self.w, self.norm_target, self.w_max)
         elif self.backend == "integer":
             normalize_columns_int(self.wq, int(round(self.norm_target * self._qmax / self.w_max)), self._qmax)
 
+    def _effective(self) -> None:
+        """``W = sum_m lambda_m W_m`` (synergy with mechanism-specific components)."""
+        w = self.lam[0] * self.wc[0]
+        for m in range(1, self.wc.shape[0]):
+            w += self.lam[m] * self.wc[m]
+        self.w[...] = w
+
+    def _sample_rules_step(self) -> None:
+        """Per-sample rules (synaptic scaling) after a learning sample, through the backend."""
+        for k, rule, state in self._sample_rules:
+            if self.components:
+                base = self.wc[k]
+            else:
+                base = self.weights()
+            dw = rule.sample_dw(state, base, self.counts)
+            if not self.components:
+                dw *= self.lam[k]
+            self.contrib[k] += np.abs(dw).sum()
+            if self.backend == "ideal":
+                tgt = self.wc[k] if self.components else self.w
+                np.clip(tgt + dw, 0.0, self.w_max, out=tgt)
+            elif self.backend == "integer":
+                q = dw * (self._qmax / self.w_max)
+                fl = np.floor(q)
+                u = np.random.default_rng([self.seed, 17, self.n_presentations]).random(q.shape)
+                self.wq[...] = np.clip(self.wq + fl.astype(np.int64) + (u < q - fl), 0, self._qmax)
+            else:
+                (self.dwc[k] if self.components else self.dw)[...] += dw
+                self._extra[k if self.components else 0] |= np.any(dw != 0.0, axis=0)
+        if self.components and self.backend == "ideal" and self._sample_rules:
+            self._effective()
+
     def _after(self, learn: bool) -> None:
         self.neuron.after_sample(self.es, learn, self.n_total * self.dt, self.cfg.homeostasis)
+        if learn:
+            self._sample_rules_step()
+            if self.synergy.form != "none":
+                self.syn_state.update(self.lam, self.counts, self.contrib)
+                self.contrib[:] = 0.0
+                if self.components and self.backend == "ideal":
+                    self._effective()
         if self.write_back is not None:
             self.write_back.after(learn, self.n_total * self.dt)
 
@@ -310,7 +391,7 @@ class LayerNetwork:
             flat.extend(nt)
         total = self._kernel(
             ptr, idx, self.n_on, self.n_total, bool(learn),
-            self.w, self.wq, self.dw, self.pre_tab, self.post_tab, np.uint64(self._key_sr), self._ctr, self._lfsr,
+            self.w, self.wq, self.dw, self.wc, self.dwc, self.contrib, self.pre_tab, self.post_tab, np.uint64(self._key_sr), self._ctr, self._lfsr,
             self.counts, self._gain, self._ntab, self._touched, self.lam, *flat,
         )
         if self._record:
@@ -432,41 +513,68 @@ class CrossbarWriteBack:
             net._gain[cols] = np.where(s > 0, net.norm_target / np.maximum(s, 1e-300), 1.0)
 
     def after(self, learn: bool, t_s: float) -> None:
-        net, p, xb = self.net, self.p, self.net.xb
+        net, p = self.net, self.p
         w_max, target = net.w_max, net.norm_target
+        comp = net.components
+        views = [(net.tiles[m], net.wc[m], net.dwc[m]) for m in range(len(net.tiles))] if comp else \
+            [(net.xb, net.w, net.dw)]
         cols = np.empty(0, np.int64)
+        written = [cols for _ in views]
         if learn:
             self.learn_count += 1
         if learn and self.learn_count % p.every == 0:
             if p.renorm_every and self.learn_count % p.renorm_every == 0 and target > 0:
                 cols = np.arange(net.n_exc, dtype=np.int64)
             else:
-                cols = np.flatnonzero(net._touched).astype(np.int64)
+                cols = None
+            touched = net._touched.astype(bool)
             net._touched[:] = 0
-            if cols.size:
-                every = cols.size == net.n_exc  # whole-array read, no index lists
-                if p.long_term:
-                    wc = np.asarray(xb.weights(None if every else cols, long_term=True), np.float64) * w_max
-                else:
-                    wc = net.w[:, cols]
-                desired = np.clip(wc + net.dw[:, cols], 0.0, w_max)
-                if target > 0:
-                    if p.norm == "down":
-                        sums = desired.sum(axis=0)
-                        desired *= np.where(sums > target, target / np.maximum(sums, 1e-300), 1.0)
-                        np.minimum(desired, w_max, out=desired)
-                    else:
-                        normalize_columns(desired, target, w_max)
-                if every:
-                    xb.update((desired - wc) / w_max)
-                else:
-                    xb.update((desired - wc) / w_max, cols=cols)
-                net.dw[:, cols] = 0.0
-        xb.advance(t_s)
+            written = []
+            for m, (xb, w, acc) in enumerate(views):
+                tc = cols if cols is not None else np.flatnonzero(touched | net._extra[m]).astype(np.int64)
+                net._extra[m] = False
+                if tc.size:
+                    self._write(xb, w, acc, tc)
+                written.append(tc)
+            cols = np.unique(np.concatenate(written)) if written else cols
+        refresh = False
+        for xb, w, _acc in views:
+            xb.advance(t_s)
         self.count += 1
         if self.count % p.refresh == 0:
-            net.w[:] = np.asarray(xb.weights(), np.float64) * w_max
+            for xb, w, _acc in views:
+                w[:] = np.asarray(xb.weights(), np.float64) * w_max
+            refresh = True
+        elif cols.size:
+            for (xb, w, _acc), tc in zip(views, written):
+                if tc.size:
+                    w[:, tc] = np.asarray(xb.weights(tc), np.float64) * w_max
+        if comp:
+            net._effective()
+        if refresh:
             self.update_gain()
         elif cols.size:
-            net.w[:, cols] = np.asarray(xb.weights(cols), np.float64) * w_max
             self.update_gain(cols)
+
+    def _write(self, xb, w, acc, cols) -> None:
+        """Write the accumulated changes ``acc`` of columns ``cols`` into tile ``xb`` as pulses."""
+        net, p = self.net, self.p
+        w_max, target = net.w_max, net.norm_target
+        every = cols.size == net.n_exc  # whole-array read, no index lists
+        if p.long_term:
+            wc = np.asarray(xb.weights(None if every else cols, long_term=True), np.float64) * w_max
+        else:
+            wc = w[:, cols]
+        desired = np.clip(wc + acc[:, cols], 0.0, w_max)
+        if target > 0:
+            if p.norm == "down":
+                sums = desired.sum(axis=0)
+                desired *= np.where(sums > target, target / np.maximum(sums, 1e-300), 1.0)
+                np.minimum(desired, w_max, out=desired)
+            else:
+                normalize_columns(desired, target, w_max)
+        if every:
+            xb.update((desired - wc) / w_max)
+        else:
+            xb.update((desired - wc) / w_max, cols=cols)
+        acc[:, cols] = 0.0
