@@ -184,7 +184,8 @@ def _config_error(exc: ValidationError, root: Any, prefix: str) -> ConfigError:
 
 def _all_sections(root: Any) -> bool:
     fields = fields_of(root)
-    return bool(fields) and all(fields_of(f.annotation) is not None or typing.get_origin(_unwrap(f.annotation)) in (list, tuple)
+    return bool(fields) and all(fields_of(f.annotation) is not None
+                                or typing.get_origin(_unwrap(f.annotation)) in (list, tuple)
                                 for f in fields.values())
 
 

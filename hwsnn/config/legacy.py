@@ -19,7 +19,8 @@ from typing import Any
 from hwsnn.config.errors import show_value
 from hwsnn.errors import ConfigError
 
-__all__ = ["RUN_FIELDS", "NETWORK_FIELDS", "REMOVED", "is_legacy", "convert_legacy", "to_legacy", "legacy_run_config", "check_new_format",
+__all__ = ["RUN_FIELDS", "NETWORK_FIELDS", "REMOVED", "is_legacy", "convert_legacy", "to_legacy", "legacy_run_config",
+           "check_new_format",
            "set_path", "split_path"]
 
 NEW_SECTIONS = ("task", "network", "neuron", "homeostasis", "schedule", "rules", "synapse")

@@ -162,7 +162,8 @@ def _device_params() -> list[str]:
     base = DeviceParams()
     for f in dataclasses.fields(DeviceParams):
         t = {"float": "number", "int": "integer", "str": "string"}.get(str(f.type), str(f.type))
-        out.append(f"| `{f.name}` | {t} | {_fmt_default(getattr(base, f.name))} | {docs.get(f.name, '').replace('|', '/')} |")
+        doc = docs.get(f.name, "").replace("|", "/")
+        out.append(f"| `{f.name}` | {t} | {_fmt_default(getattr(base, f.name))} | {doc} |")
     out += ["", "Presets (`synapse.device.preset`):", ""]
     out += [f"* `{n}` -- {preset_doc(n).splitlines()[0]}" for n in list_presets()]
     return out + [""]

@@ -18,7 +18,8 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (BeforeValidator, Field, PrivateAttr, SerializeAsAny, ValidationError, field_validator, model_validator)
+from pydantic import (BeforeValidator, Field, PrivateAttr, SerializeAsAny, ValidationError, field_validator,
+                      model_validator)
 
 from hwsnn.config.errors import config_error, show_value
 from hwsnn.config.types import Bool, Float, Int, Str

@@ -91,8 +91,8 @@ class _Common:
         values raise :class:`ConfigError` naming the dotted field."""
         name = getattr(cls, "_section_name", "") or "crossbar"
         if not isinstance(d, dict):
-            raise ConfigError(name, f"must be a mapping of {'sections mapping/io/update' if cls is CrossbarConfig else 'fields'}, "
-                                    f"got {show_value(d)}")
+            what = "sections mapping/io/update" if cls is CrossbarConfig else "fields"
+            raise ConfigError(name, f"must be a mapping of {what}, got {show_value(d)}")
         try:
             return cls.__pydantic_validator__.validate_python(d)
         except ValidationError as exc:

@@ -62,13 +62,15 @@ def test_every_legacy_field_converts_with_units():
         ("mnist", "none", (3, 4), 2, 50, 20, "test", 2, False)
     # ms -> s
     assert (s.dt, s.t_present, s.t_rest) == (0.001, 0.2, 0.05)
-    assert (s.max_rate, s.rerun_min_spikes, s.rerun_rate_step, s.rerun_max, s.fast_forward) == (63.75, 2, 10.0, 3, False)
+    assert (s.max_rate, s.rerun_min_spikes, s.rerun_rate_step, s.rerun_max, s.fast_forward) == \
+        (63.75, 2, 10.0, 3, False)
     assert (nr.tau_m, nr.refractory, nr.tau_ge, nr.tau_gi) == (0.05, 0.004, 0.002, 0.003)
     # mV -> V
     assert (nr.v_rest, nr.v_reset, nr.v_thresh, nr.theta_offset, nr.e_exc, nr.e_inh) == \
         (-0.07, -0.066, -0.05, 0.01, 0.005, -0.09)
     i = nr.inhibitory
-    assert (i.tau_m, i.v_rest, i.v_reset, i.v_thresh, i.refractory, i.tau_ge) == (0.012, -0.061, -0.046, -0.041, 0.003, 0.0015)
+    assert (i.tau_m, i.v_rest, i.v_reset, i.v_thresh, i.refractory, i.tau_ge) == \
+        (0.012, -0.061, -0.046, -0.041, 0.003, 0.0015)
     assert (h.theta_init, h.theta_plus, h.tau_theta, h.norm_per_input) == (0.015, 1e-4, 2e3, 0.2)
     assert (n.n_exc, n.efficacy, n.inhibition, n.w_inh_total, n.w_ei, n.w_ie, n.w_max, n.w_init_max) == \
         (30, 1.5, "population", 100.0, 9.0, 16.0, 0.9, 0.25)
