@@ -196,7 +196,10 @@ class ScheduleSection(Section):
 def _neuron(v: Any) -> Any:
     if not isinstance(v, dict):
         return v  # an instance passes; anything else fails as "must be a table"
-    cls = neuron_class(v.get("model", "diehl_cook"), field="model")
+    model = v.get("model", "diehl_cook")
+    if not isinstance(model, str):
+        raise ConfigError("model", f"must be a string, got {show_value(model)}")
+    cls = neuron_class(model, field="model")
     try:
         return cls.model_validate(v)
     except ValidationError as exc:
@@ -215,6 +218,8 @@ def _rules(v: Any) -> Any:
             raise ConfigError(f"[{i}]", f"must be a table ([[rules]] with a kind), got {show_value(item)}")
         if "kind" not in item:
             raise ConfigError(f"[{i}].kind", "is required (known: " + ", ".join(_rule_kinds()) + ")")
+        if not isinstance(item["kind"], str):
+            raise ConfigError(f"[{i}].kind", f"must be a string, got {show_value(item['kind'])}")
         cls = rule_class(item["kind"], field=f"[{i}].kind")
         try:
             out.append(cls.model_validate(item))

@@ -138,3 +138,11 @@ def test_to_plain_matches_dataclass_view():
     assert plain["synapse"]["crossbar"]["io"] == {k: v for k, v in dataclasses.asdict(cfg.synapse.crossbar.io).items()
                                                   if v is not None}
     assert plain["rules"] == [cfg.rules[0].model_dump()]
+
+
+def test_no_rules_round_trips():
+    cfg = parse_config({"rules": []})
+    assert cfg.rules == ()
+    text = dump_toml(cfg)
+    assert "rules = []" in text
+    assert parse_config(tomllib.loads(text)) == cfg
