@@ -6,10 +6,15 @@ list of registered plasticity rules, each selected by ``kind``) and ``synapse`` 
 formats, device, crossbar periphery and the crossbar write-back).  Every field's docstring is its
 documentation (:func:`hwsnn.config.config_reference_markdown` renders them).
 
-Validation is pydantic's; :func:`hwsnn.config.parse_config` turns its first error into one
-:class:`hwsnn.errors.ConfigError` naming the dotted path.  Models can also be built directly in
-Python (``RunConfig(network={"n_exc": 25})``); they then raise pydantic's ``ValidationError`` --
-use :func:`hwsnn.config.parse_config` for user input.
+Validation is pydantic's; its first error becomes one :class:`hwsnn.errors.ConfigError` naming the
+dotted path (:mod:`hwsnn.config.errors`), whether the config comes from a document
+(:func:`hwsnn.config.parse_config`) or is built in Python (``RunConfig(network={"n_exc": 25})``;
+a section built on its own reports paths relative to itself).
+
+Accessors: ``cfg.synapse.device.resolve()`` (or ``cfg.device``) is the resolved
+:class:`hwsnn.devices.DeviceParams`; ``cfg.synapse.crossbar`` (or ``cfg.crossbar``) is the
+:class:`hwsnn.crossbar.CrossbarConfig`; ``cfg.synapse.integer.format()`` the engine's ``IntFormat``;
+``cfg.with_overrides({...})`` a copy with dotted overrides.
 """
 
 from __future__ import annotations
@@ -193,6 +198,9 @@ class ScheduleSection(Section):
 
 
 # ---------------------------------------------------------------------------------------------- neuron / rules
+# Neuron models and rules are the engine's models (plain ``float`` fields); a document's tables are
+# validated against them in pydantic's strict mode, so ``nu_pre = true`` or ``tau_m = "0.1"`` is an
+# error as in every other section (an integer is still a valid float).
 def _neuron(v: Any) -> Any:
     if not isinstance(v, dict):
         return v  # an instance passes; anything else fails as "must be a table"
@@ -201,7 +209,7 @@ def _neuron(v: Any) -> Any:
         raise ConfigError("model", f"must be a string, got {show_value(model)}")
     cls = neuron_class(model, field="model")
     try:
-        return cls.model_validate(v)
+        return cls.model_validate(v, strict=True)
     except ValidationError as exc:
         raise config_error(exc, cls, top=False) from None
 
@@ -222,7 +230,7 @@ def _rules(v: Any) -> Any:
             raise ConfigError(f"[{i}].kind", f"must be a string, got {show_value(item['kind'])}")
         cls = rule_class(item["kind"], field=f"[{i}].kind")
         try:
-            out.append(cls.model_validate(item))
+            out.append(cls.model_validate(item, strict=True))
         except ValidationError as exc:
             raise config_error(exc, cls, f"[{i}]", top=False) from None
     return tuple(out)
