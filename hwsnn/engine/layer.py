@@ -35,7 +35,7 @@ from hwsnn.engine.contract import CompileContext, IntFormat, RuleHooks
 from hwsnn.engine.synergy import SynergyConfig, SynergyState
 from hwsnn.engine.kernel import LayerSpec, layer_kernel
 from hwsnn.errors import ConfigError
-from hwsnn.plasticity.homeostasis import normalize_columns, normalize_columns_int
+from hwsnn.plasticity.homeostasis import normalize_columns, normalize_columns_int_sr
 from hwsnn.rng import key as rng_key
 from hwsnn.snn.encoders import poisson_events
 
@@ -154,7 +154,7 @@ class LayerNetwork:
         self.synergy = getattr(cfg, "synergy", None) or SynergyConfig()
         n_rules = len(cfg.rules)
         self.lam = self.synergy.initial(max(1, n_rules))
-        self.syn_state = SynergyState(self.synergy, self.lam)
+        self.syn_state = SynergyState(self.synergy, self.lam, self.seed)
         self.components = self.synergy.form == "components"
         if self.components and self.backend == "integer":
             raise ConfigError("synergy.form", "'components' is not available on the integer backend (use 'shared')")
@@ -334,7 +334,7 @@ class LayerNetwork:
             else:
                 normalize_columns(self.w, self.norm_target, self.w_max)
         elif self.backend == "integer":
-            normalize_columns_int(self.wq, int(round(self.norm_target * self._qmax / self.w_max)), self._qmax)
+            normalize_columns_int_sr(self.wq, int(round(self.norm_target * self._qmax / self.w_max)), self._qmax, self._lfsr)
 
     def _effective(self) -> None:
         """``W = sum_m lambda_m W_m`` (synergy with mechanism-specific components)."""

@@ -84,6 +84,26 @@ def normalize_columns_int(q, target, w_max):
 
 
 @njit(cache=True)
+def normalize_columns_int_sr(q, target, w_max, lfsr):
+    """R4a integer twin with LFSR16 stochastic rounding, in place (row-major, one LFSR16 advance
+    per synapse): ``q <- (q * T * 2**16 // S + r) >> 16`` saturating at ``w_max``; ``lfsr[0]`` is
+    the shared LFSR16 state.  Unbiased: small codes are not rounded away column after column."""
+    n_pre, n_post = q.shape
+    s = np.zeros(n_post, np.int64)
+    for i in range(n_pre):
+        for j in range(n_post):
+            s[j] += q[i, j]
+    r = lfsr[0]
+    for i in range(n_pre):
+        for j in range(n_post):
+            if s[j] > 0:
+                v = ((q[i, j] * target << 16) // s[j] + r) >> 16
+                q[i, j] = w_max if v > w_max else v
+                r = lfsr_advance(r)
+    lfsr[0] = r
+
+
+@njit(cache=True)
 def stepwise_scale_float(w, sums, target, delta, shift, lsb, w_max):
     """R4b float twin in place; ``sums[j]`` is the measured column sum.  Returns the direction
     per column (-1 down, 0 hold, +1 up)."""

@@ -514,7 +514,8 @@ def train_and_evaluate(
         ``synapse``, ``seed``, ``epochs``, and ``network`` (the trained :class:`WTANetwork`).
     """
     check_range(epochs, "epochs", 0, 10_000)
-    if dataset.n_in != cfg.n_in:
+    legacy = isinstance(cfg, WTAConfig)
+    if legacy and dataset.n_in != cfg.n_in:
         cfg = cfg.replace(n_in=dataset.n_in)
     x_tr, y_tr = dataset.x_train, dataset.y_train
     x_te, y_te = dataset.x_test, dataset.y_test
@@ -524,7 +525,10 @@ def train_and_evaluate(
         x_te, y_te = x_te[:n_test], y_te[:n_test]
     ds = _View(x_tr, y_tr, x_te, y_te)
     t_start = time.perf_counter()
-    net = WTANetwork(cfg, synapse=synapse, seed=seed)
+    if legacy:
+        net = WTANetwork(cfg, synapse=synapse, seed=seed)
+    else:  # an engine config (sections network, neuron, homeostasis, schedule, rules, synapse)
+        net = LayerNetwork(cfg, dataset.n_in, seed, backend={"int8": "integer"}.get(synapse, synapse))
     n_classes = int(max(y_tr.max(), y_te.max())) + 1
     total = epochs * len(x_tr)
     check_choice(curve, "curve", ("online", "test"))
@@ -542,7 +546,7 @@ def train_and_evaluate(
     window = max(1, -(-len(x_tr) // max(1, curve_points))) if curve == "online" else 0
     bounds = {int(round((w + 1) * len(x_tr) / curve_points)) for w in range(curve_points)} if window else set()
     prev_r = prev_y = None
-    cur_r = np.zeros((window, cfg.n_exc), np.int64) if window else None
+    cur_r = np.zeros((window, net.n_exc), np.int64) if window else None
     cur_y = np.zeros(window, np.int64) if window else None
     k = 0
     for ep in range(epochs):
@@ -596,6 +600,7 @@ def train_and_evaluate(
         "reruns": int(net.n_reruns),
         "weights": net.weights(),
         "theta": net.theta.copy(),
+        "lambda_history": np.array(net.syn_state.history),
         "network": net,
     }
 
