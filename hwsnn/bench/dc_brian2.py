@@ -35,7 +35,9 @@ truth.  Job fields (times in ms, potentials in mV, rates in Hz)::
                            from Python) or "cpp_standalone" (one C++ standalone build of the whole
                            protocol, OpenMP; see below)
     openmp_threads         OpenMP threads of the standalone binary (default 2)
-    standalone_dir         project directory of the standalone build (default: next to out_json)
+    standalone_dir         project directory of the standalone build (default: next to out_json;
+                           created fresh, so compile_s is a full build)
+    keep_standalone_dir    bool: keep that directory after the run (default: deleted)
     params                 dict of network constants (see PARAM_KEYS)
     inputs_file            .npz with either "rates_hz" (n_samples, n_in) -> Poisson inputs, or
                            "spike_steps", "spike_inputs", "spike_samples" (int arrays: step within

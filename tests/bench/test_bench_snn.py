@@ -315,11 +315,34 @@ def test_standalone_agreement_bookkeeping():
     assert r["variant"] == "standalone_vs_runtime" and r["mode"] == "statistical" and r["ok"], r
     assert r["regime_runtime"] == r["regime_standalone"] and r["samples"] == c.shape[0]
     assert r["checks"]["same_initial_weights"] and r["checks"]["same_regime"]
+    assert set(r["checks"]) == {"spikes_per_sample", "dw_mean_abs", "frac_potentiated", "same_regime",
+                                "same_initial_weights"}
     busy = {"counts": 2 * c2, "w0": w0, "w_final": w0 + dw2}  # twice the activity: another network
-    assert not snn.standalone_agreement(runtime, busy, "64x100")["ok"]
+    b = snn.standalone_agreement(runtime, busy, "64x100")
+    assert not b["ok"] and not b["checks"]["spikes_per_sample"] and b["spikes_per_sample_z"] > 10
     other_w0 = {"counts": c2, "w0": w0 + 0.01, "w_final": w0 + 0.01 + dw2}
     m = snn.standalone_agreement(runtime, other_w0, "64x100")
     assert not m["ok"] and not m["checks"]["same_initial_weights"]
+
+
+def test_spikes_per_sample_z_accepts_bursty_but_consistent_counts():
+    assert snn.spikes_per_sample_z([1, 2, 3], [1, 2, 3]) == 0.0
+    assert snn.spikes_per_sample_z([5], [5, 6]) is None
+    assert snn.spikes_per_sample_z([4, 4], [5, 5]) == float("inf")
+    # bursty D&C-like per-sample totals: 19 % apart in total, but 1.5 standard errors
+    a = np.array([26, 12, 10, 36, 10, 19, 22, 25, 11, 11, 14, 43, 12, 17, 19, 15, 22, 18, 10, 7, 7])
+    b = np.array([18, 10, 7, 16, 10, 16, 17, 21, 11, 14, 13, 26, 11, 15, 21, 13, 15, 15, 9, 9, 8])
+    z = snn.spikes_per_sample_z(a, b)
+    assert 1.0 < z < snn.STANDALONE_SPIKES_Z_MAX
+    counts_a = np.zeros((21, 10), int)
+    counts_b = np.zeros((21, 10), int)
+    counts_a[:, 0], counts_b[:, 0] = a, b
+    dw = np.full((3, 10), 0.01)
+    w0 = np.zeros((3, 10))
+    r = snn.standalone_agreement({"counts": counts_a, "w0": w0, "w_final": w0 + dw},
+                                 {"counts": counts_b, "w0": w0, "w_final": w0 + dw}, "784x400")
+    assert r["total_spikes_rel_diff"] > snn.AGREEMENT_TOLERANCE.stat_total_spikes_rel
+    assert r["checks"]["spikes_per_sample"] and r["ok"]
 
 
 def test_scaling_rows_bookkeeping(monkeypatch):
@@ -409,6 +432,10 @@ def test_standalone_build_matches_runtime(brian2_python, tmp_path):
     np.testing.assert_allclose(arr["w_final"].mean(), out["runtime"][1]["w_final"].mean(), rtol=0.02)
     r = snn.standalone_agreement(out["runtime"][1], arr, "64x100")
     assert r["ok"], r
+    # identical input rasters: the standalone build is the runtime network spike for spike
+    e = snn.standalone_raster_agreement(64, 100, 4, tmp_path, python=brian2_python)
+    assert e["variant"] == "standalone_vs_runtime_raster" and e["ok"], e
+    assert e["count_entries_equal_frac"] == 1.0 and e["dw_max_abs_diff"] < 1e-9
 
 
 @pytest.mark.slow
