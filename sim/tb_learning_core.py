@@ -33,6 +33,7 @@ import time
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
+from cocotb.utils import get_sim_time
 from cocotb.triggers import ClockCycles, Event, FallingEdge, RisingEdge
 
 from hwsnn.cosim.config import agent_from_job, load_job
@@ -63,6 +64,7 @@ class Bench:
         self.lat = job.read_latency
         self.t = -1  # timestep of the transactions seen so far (-1: power-up SETs)
         self.done = Event()
+        self.verilator = cocotb.SIM_NAME.lower().startswith("verilator")
         self.t_agent = 0.0
         self.commands = 0
 
@@ -73,40 +75,61 @@ class Bench:
             await RisingEdge(sig)
             await FallingEdge(clk)
 
+    async def settle(self) -> None:
+        """After an edge trigger of an output: wait until the outputs are settled.  Verilator runs
+        value-change callbacks after a complete evaluation, so they are settled already; Icarus
+        may call back mid-update, so its samples are taken on the next falling clock edge."""
+        if not self.verilator:
+            await FallingEdge(self.dut.clk)
+
     async def stall(self) -> None:
         """Back-pressure: with probability ``bp`` keep ready low for 1..3 cycles."""
         if self.bp and self.rng.random() < self.bp:
             await ClockCycles(self.dut.clk, self.rng.randint(1, 3), rising=False)
 
+    # -- input driver ------------------------------------------------------------------------
     async def input_driver(self):
         dut = self.dut
         rows = self.job.in_spikes
         words = [int(sum(1 << int(i) for i in np.flatnonzero(r))) for r in rows]
         learn = self.job.learn_array().tolist()
+        in_ready = dut.in_ready
         for t in range(self.T):
             dut.in_spikes.value = words[t]
             dut.in_learn.value = learn[t]
             dut.in_valid.value = 1
-            await self.wait_high(dut.in_ready)
-            await FallingEdge(dut.clk)  # accepted on the rising edge in between
-            dut.in_valid.value = 0
+            # in_ready falls on the edge that takes the beat (the core leaves IDLE)
+            if not in_ready.value:
+                await RisingEdge(in_ready)
+            await FallingEdge(in_ready)
+        dut.in_valid.value = 0
 
+    # -- crossbar agent: read side -------------------------------------------------------------
     async def read_agent(self):
         dut, p = self.dut, self.p
-        ab = p.ADC_BITS
+        ab, M = p.ADC_BITS, p.M
+        req_valid, req_rows, resp_ready = dut.rd_req_valid, dut.rd_req_rows, dut.rd_resp_ready
+        fast = not self.bp
+        if fast:
+            dut.rd_req_ready.value = 1  # always ready: the request is taken on the edge after it rises
         while True:
-            await self.wait_high(dut.rd_req_valid)
-            await self.stall()
-            dut.rd_req_ready.value = 1
-            rows = int(dut.rd_req_rows.value)
-            await FallingEdge(dut.clk)
-            dut.rd_req_ready.value = 0
+            if fast:
+                await RisingEdge(req_valid)
+                await self.settle()
+                rows = int(req_rows.value)
+            else:
+                await self.wait_high(req_valid)
+                await self.stall()
+                dut.rd_req_ready.value = 1
+                rows = int(req_rows.value)
+                await FallingEdge(dut.clk)
+                dut.rd_req_ready.value = 0
             self.t += 1
             t = self.t
             t0 = time.perf_counter()
             codes = self.agent.read(rows)
             self.t_agent += time.perf_counter() - t0
-            self.rec.rows[t] = [(rows >> i) & 1 for i in range(p.M)]
+            self.rec.rows[t] = [(rows >> i) & 1 for i in range(M)]
             self.rec.codes[t] = codes
             word = 0
             for j, c in enumerate(codes.tolist()):
@@ -115,48 +138,77 @@ class Bench:
                 await ClockCycles(dut.clk, self.lat, rising=False)
             dut.rd_resp_codes.value = word
             dut.rd_resp_valid.value = 1
-            await self.wait_high(dut.rd_resp_ready)
-            await FallingEdge(dut.clk)
+            # rd_resp_ready falls on the edge that takes the response
+            if not resp_ready.value:
+                await RisingEdge(resp_ready)
+            await FallingEdge(resp_ready)
             dut.rd_resp_valid.value = 0
 
+    # -- crossbar agent: program side ----------------------------------------------------------
     async def program_agent(self):
         dut = self.dut
         clk = dut.clk
-        valid = dut.pg_valid
+        valid, row_h, col_h, set_h, cnt_h = dut.pg_valid, dut.pg_row, dut.pg_col, dut.pg_set, dut.pg_count
         agent, rec = self.agent, self.rec
-        dut.pg_ready.value = 0 if self.bp else 1
+        if not self.bp:
+            # always ready: every cycle with pg_valid = 1 is one command; this core drops pg_valid
+            # for >= 2 cycles after each beat (contract), so each command is one rising edge
+            dut.pg_ready.value = 1
+            last = -1
+            pending = bool(valid.value)  # a beat may be waiting already (we start on a falling edge)
+            while True:
+                if not pending:
+                    await RisingEdge(valid)
+                    await self.settle()
+                pending = False
+                now = get_sim_time("ps")
+                if now == last or not valid.value:
+                    continue  # a glitch of the combinational valid within one time step
+                last = now
+                row, col, s, n = int(row_h.value), int(col_h.value), int(set_h.value), int(cnt_h.value)
+                agent.program(row, col, s, n)
+                rec.command(self.t, row, col, s, n)
+                self.commands += 1
+        dut.pg_ready.value = 0
         while True:
             await self.wait_high(valid)
             while valid.value:
-                if self.bp:
-                    await self.stall()
-                    dut.pg_ready.value = 1
-                # ready is 1 here: the beat is taken on the next rising edge
-                row, col, s, n = int(dut.pg_row.value), int(dut.pg_col.value), int(dut.pg_set.value), int(dut.pg_count.value)
-                await FallingEdge(clk)
-                if self.bp:
-                    dut.pg_ready.value = 0
-                t0 = time.perf_counter()
+                await self.stall()
+                dut.pg_ready.value = 1
+                row, col, s, n = int(row_h.value), int(col_h.value), int(set_h.value), int(cnt_h.value)
+                await FallingEdge(clk)  # taken on the rising edge in between
+                dut.pg_ready.value = 0
                 agent.program(row, col, s, n)
-                self.t_agent += time.perf_counter() - t0
                 rec.command(self.t, row, col, s, n)
                 self.commands += 1
 
+    # -- output monitor ------------------------------------------------------------------------
     async def output_monitor(self):
         dut = self.dut
         N = self.p.N
-        for t in range(self.T):
-            await self.wait_high(dut.out_valid)
-            await self.stall()
+        out_valid, out_spikes = dut.out_valid, dut.out_spikes
+        fast = not self.bp
+        if fast:
             dut.out_ready.value = 1
-            sp = int(dut.out_spikes.value)
-            await FallingEdge(dut.clk)
-            dut.out_ready.value = 0
+        for t in range(self.T):
+            if fast:
+                await RisingEdge(out_valid)
+                await self.settle()
+                sp = int(out_spikes.value)
+            else:
+                await self.wait_high(out_valid)
+                await self.stall()
+                dut.out_ready.value = 1
+                sp = int(out_spikes.value)
+                await FallingEdge(dut.clk)
+                dut.out_ready.value = 0
             self.rec.spikes[t] = [(sp >> j) & 1 for j in range(N)]
             t0 = time.perf_counter()
             self.agent.end_timestep()
             self.rec.end_timestep(t, self.agent)
             self.t_agent += time.perf_counter() - t0
+        if fast:
+            await FallingEdge(dut.clk)
         self.done.set()
 
     async def read_neurons(self):
@@ -191,12 +243,21 @@ async def learning_core_cosim(dut):
     # Icarus evaluates Yosys's combinational always-blocks only once an input of theirs changes:
     # let the FSM leave its reset state before the first output is sampled
     await ClockCycles(dut.clk, 2, rising=False)
+    prof = None
+    if os.environ.get("HWSNN_PROFILE"):
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
     t0 = time.perf_counter()
     ns0 = cocotb.utils.get_sim_time("ns")
     for coro in (b.read_agent(), b.program_agent(), b.output_monitor(), b.input_driver()):
         cocotb.start_soon(coro)
     await b.done.wait()
     t_rtl = time.perf_counter() - t0
+    if prof is not None:
+        prof.disable()
+        prof.dump_stats(os.environ["HWSNN_PROFILE"])
     cycles = int((cocotb.utils.get_sim_time("ns") - ns0) // 10)
     v, level = await b.read_neurons()
     rec = b.rec.finish(v, level, b.agent)

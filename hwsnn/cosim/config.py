@@ -38,14 +38,18 @@ __all__ = ["PRESETS", "CosimConfig", "DigitsConfig", "Job", "load_config", "conf
 SIMS = ("verilator", "icarus")
 TASKS = ("random", "digits")
 
+_CORE = {"W_INIT_MAX": 40, "INHIB": 400,
+         "lif": {"THETA_STEP": 128, "LEVELS": 8, "RATE_HI": 1, "RATE_LO": 1, "WINDOW": 40}}
+_IO8 = {"io": {"adc_bits": 8, "adc_range": (0.0, 8.0)}}
+
 PRESETS: dict[str, dict] = {
-    "ideal": {"device": ("ideal", {}), "crossbar": {"io": {"adc_bits": 8, "adc_range": (0.0, 16.0)}}, "core": {}},
+    "ideal": {"device": ("ideal", {}), "crossbar": _IO8, "core": _CORE},
     "quantised": {
         "device": ("ideal", {"p_max": 32.0}),
-        "crossbar": {"io": {"adc_bits": 6, "adc_range": (0.0, 16.0)}},
-        "core": {"ADC_BITS": 6, "ISYN_MUL": 12, "W_INIT_MAX": 6, "update": {"W_MAX": 32}},
+        "crossbar": {"io": {"adc_bits": 6, "adc_range": (0.0, 8.0)}},
+        "core": {**_CORE, "ADC_BITS": 6, "ISYN_MUL": 6, "ISYN_SHIFT": 0, "W_INIT_MAX": 12, "update": {"W_MAX": 32}},
     },
-    "sto": {"device": ("sto", {}), "crossbar": {"io": {"adc_bits": 8, "adc_range": (0.0, 16.0)}}, "core": {}},
+    "sto": {"device": ("sto", {}), "crossbar": _IO8, "core": _CORE},
 }
 """Preset name -> ``device`` (base preset, overrides), ``crossbar`` sections, ``core`` overrides."""
 
@@ -136,7 +140,7 @@ class CosimConfig:
     """``random`` (Bernoulli input spikes, equivalence run) or ``digits`` (end-to-end learning)."""
     timesteps: int = 2000
     """Timesteps of a ``random`` run."""
-    input_rate: float = 0.15
+    input_rate: float = 0.05
     """Spike probability per input row per timestep (``random``)."""
     input_seed: int = 1
     """Seed of the random input spikes."""
@@ -146,8 +150,9 @@ class CosimConfig:
     """Array time per timestep (s)."""
     read_latency: int = 2
     """Cycles between accepting a read request and offering its response."""
-    backpressure: float = 0.1
-    """Probability that the agent holds a ready low (1-3 cycles) when a beat is offered."""
+    backpressure: float = 0.0
+    """Probability that the agent holds a ready low (1-3 cycles) when a beat is offered (0: the
+    agent is always ready and takes the fast path, one wake-up per beat)."""
     bench_seed: int = 1
     """Seed of the back-pressure pattern."""
     snapshot_every: int = 500
