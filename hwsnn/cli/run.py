@@ -4,7 +4,7 @@ With no config the embedded default runs (digits, 100 excitatory neurons, STO cr
 default non-idealities, an ideal-synapse baseline alongside).  Results go to ``--out DIR``
 (default ``runs/run-<timestamp>``): ``metrics.json``, ``receptive_fields.png``,
 ``conductance_hist.png``, ``confusion.png``, ``accuracy_curve.png``.  ``--json`` prints
-``{"accuracy", "baseline_accuracy", "samples", "seconds"}`` as the last stdout line.
+``{"accuracy", "baseline_accuracy", "kmeans_accuracy", "samples", "seconds"}`` as the last stdout line.
 """
 
 from __future__ import annotations
@@ -22,53 +22,62 @@ def register(sub) -> None:
         description=__doc__.split("\n\n")[0],
     )
     p.add_argument("config", nargs="?", metavar="CONFIG.toml",
-                   help="run configuration file, or the name of a shipped one (default, mnist100, mnist400); "
-                        "default: the embedded default")
+                   help="run configuration file, or the name of a shipped one (default, mnist100, mnist400, "
+                        "synergy_digits, ...); default: the embedded default")
     add_output_args(p)
     p.add_argument("--seed", type=int, action="append", metavar="N",
-                   help="seed (repeat for several; overrides run.seeds)")
-    p.add_argument("--epochs", type=int, metavar="N", help="override run.epochs")
-    p.add_argument("--synapse", choices=("ideal", "int8", "crossbar"), help="override run.synapse")
-    p.add_argument("--baseline", choices=("ideal", "int8", "crossbar", "none"), help="override run.baseline")
-    p.add_argument("--dataset", choices=("digits", "mnist"), help="override run.dataset")
+                   help="seed (repeat for several; overrides task.seeds)")
+    p.add_argument("--epochs", type=int, metavar="N", help="override task.epochs")
+    p.add_argument("--synapse", choices=("ideal", "integer", "int8", "crossbar"),
+                   help="override synapse.backend ('int8' is the old name of 'integer')")
+    p.add_argument("--baseline", choices=("ideal", "integer", "int8", "crossbar", "none"), help="override task.baseline")
+    p.add_argument("--dataset", choices=("digits", "mnist"), help="override task.dataset")
     p.add_argument("--n-exc", type=int, metavar="N", help="override network.n_exc")
     p.add_argument("--n-train", type=int, metavar="N", help="use only N training samples")
     p.add_argument("--n-test", type=int, metavar="N", help="use only N test samples")
-    p.add_argument("--print-config", action="store_true", help="print the embedded default config and exit")
+    p.add_argument("--set", action="append", metavar="PATH=VALUE", default=[],
+                   help="override any config field by its dotted path, e.g. --set synapse.crossbar.io.adc_bits=8 "
+                        "(repeatable; VALUE is TOML)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the fully resolved config (CONFIG + overrides) as TOML that run accepts, and exit")
     p.set_defaults(func=_run)
 
 
-def _shipped(name: str):
-    """A config shipped with hwsnn (``hwsnn/configs/<name>.toml``) when ``name`` is not a file."""
-    from importlib import resources
+def _config_path(name: str):
+    """A file, or the name of a config shipped with hwsnn."""
     from pathlib import Path
 
-    if Path(name).exists() or "/" in name or "\\" in name:
-        return None
+    from hwsnn.config import list_config_presets, preset_path
+
     stem = name[:-5] if name.endswith(".toml") else name
-    res = resources.files("hwsnn").joinpath("configs", f"{stem}.toml")
-    return res if res.is_file() else None
+    if not Path(name).exists() and "/" not in name and stem in list_config_presets():
+        return preset_path(stem)
+    return require_file(name, "config")
 
 
 def _run(args) -> int:
-    from hwsnn.tasks.run import default_config_text, load_run_config, run_experiment
+    from hwsnn.config import dump_toml, load_config_with_notes, parse_assignment
+    from hwsnn.tasks.run import run_experiment
 
-    if args.print_config:
-        sys.stdout.write(default_config_text())
-        return 0
-    path = None
-    if args.config:
-        path = _shipped(args.config) or require_file(args.config, "config")
+    path = _config_path(args.config) if args.config else None
     ov = {}
+    for text in args.set:
+        k, v = parse_assignment(text)
+        ov[k] = v
     if args.seed:
-        ov["run.seeds"] = list(args.seed)
-    for name, dotted in (("epochs", "run.epochs"), ("synapse", "run.synapse"), ("baseline", "run.baseline"),
-                         ("dataset", "run.dataset"), ("n_exc", "network.n_exc"), ("n_train", "run.n_train"),
-                         ("n_test", "run.n_test")):
+        ov["task.seeds"] = list(args.seed)
+    for name, dotted in (("epochs", "task.epochs"), ("synapse", "synapse.backend"), ("baseline", "task.baseline"),
+                         ("dataset", "task.dataset"), ("n_exc", "network.n_exc"), ("n_train", "task.n_train"),
+                         ("n_test", "task.n_test")):
         val = getattr(args, name)
         if val is not None:
             ov[dotted] = val
-    cfg = load_run_config(path, ov)
+    cfg, notes = load_config_with_notes(path, ov)
+    for n in notes:
+        print(f"hwsnn run: note: {n}", file=sys.stderr)
+    if args.print_config:
+        sys.stdout.write(dump_toml(cfg))
+        return 0
     folder = out_dir(args, time.strftime("runs/run-%Y%m%d-%H%M%S"))
 
     def log(msg: str) -> None:
@@ -85,6 +94,7 @@ def _run(args) -> int:
     emit_json(args, {
         "accuracy": acc,
         "baseline_accuracy": base,
+        "kmeans_accuracy": metrics.get("kmeans_accuracy"),
         "samples": metrics["samples"],
         "seconds": metrics["seconds"],
     })

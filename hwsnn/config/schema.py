@@ -32,6 +32,7 @@ from hwsnn.crossbar.config import CrossbarConfig
 from hwsnn.engine.contract import IntFormat, NeuronModel, Params, Rule, neuron_class, rule_class
 from hwsnn.engine.neurons import DiehlCookNeuron
 from hwsnn.engine.rules.stdp import TripletSTDP
+from hwsnn.engine.synergy import SynergyConfig
 from hwsnn.errors import ConfigError
 
 __all__ = [
@@ -390,9 +391,14 @@ class RunConfig(Section):
     """Plasticity rules, applied in order (TOML ``[[rules]]`` tables, each selected by ``kind``)."""
     synapse: SynapseSection = SynapseSection()
     """Synapse backend and hardware."""
+    synergy: SynergyConfig = SynergyConfig()
+    """How several rules combine (multi-plasticity synergy with adaptive mechanism weights)."""
 
     @model_validator(mode="after")
     def _cross_section(self):
+        if self.synergy.lambdas and len(self.synergy.lambdas) != len(self.rules):
+            raise ConfigError("synergy.lambdas", f"needs one value per rule ({len(self.rules)}), "
+                                                 f"got {len(self.synergy.lambdas)}")
         if self.homeostasis.norm_per_input > self.network.w_max:
             raise ConfigError("homeostasis.norm_per_input", f"must be <= network.w_max ({self.network.w_max}), "
                                                             f"got {self.homeostasis.norm_per_input}")

@@ -1,141 +1,26 @@
 """The main job behind ``hwsnn run``: train the WTA network on a crossbar (and a baseline), report.
 
-A run config is TOML with two tables, ``[run]`` (:class:`RunSection`) and ``[network]``
-(:class:`hwsnn.tasks.wta.WTAConfig` fields).  With no file the embedded default
-``hwsnn/configs/default.toml`` is used.  :func:`run_experiment` trains one network per seed for
-the main synapse backend and for the baseline backend, evaluates them, and writes
-
-``metrics.json``, ``receptive_fields.png``, ``conductance_hist.png``, ``confusion.png`` and
-``accuracy_curve.png`` into the output folder.
+A run config is a :class:`hwsnn.config.RunConfig` (TOML sections ``task``, ``network``,
+``neuron``, ``homeostasis``, ``schedule``, ``rules``, ``synapse``, ``synergy``; see
+:func:`hwsnn.config.load_config`).  :func:`run_experiment` trains one network per seed for the
+main synapse backend (``synapse.backend``) and for the baseline backend (``task.baseline``),
+evaluates them, and writes ``metrics.json``, ``receptive_fields.png``, ``conductance_hist.png``,
+``confusion.png``, ``accuracy_curve.png`` (and ``lambda.png`` with synergy) into the output folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from hwsnn.errors import ConfigError
 from hwsnn.io import save_figure, write_json
-from hwsnn.tasks._config import check_choice, check_range, from_dict
-from hwsnn.tasks.wta import SYNAPSES, WTAConfig, train_and_evaluate
+from hwsnn.tasks.wta import train_and_evaluate
 
-__all__ = [
-    "RunSection",
-    "RunConfig",
-    "default_config_text",
-    "load_run_config",
-    "parse_run_config",
-    "run_experiment",
-]
-
-
-@dataclass
-class RunSection:
-    """The ``[run]`` table: what to train, on which backend, how long, with which seeds."""
-
-    dataset: str = "digits"
-    """``"digits"`` (sklearn 8x8, 1,297/500 split) or ``"mnist"`` (8,000/2,000 split of the MNIST test set)."""
-    synapse: str = "crossbar"
-    """Synapse backend of the main network: ``"ideal"``, ``"int8"`` or ``"crossbar"``."""
-    baseline: str = "ideal"
-    """Backend trained alongside for comparison (``"none"`` to skip)."""
-    seeds: list[int] = field(default_factory=lambda: [0])
-    """Seeds; each seed gives its own split, initial weights, inputs and devices."""
-    epochs: int = 3
-    """Passes over the training set."""
-    curve: str = "online"
-    """Accuracy curve: ``"online"`` (free, from the training responses, ``curve_points`` points per
-    epoch) or ``"test"`` (``curve_points`` full labelling + test passes during training)."""
-    curve_points: int = 4
-    """Points of the accuracy curve (per epoch for ``"online"``, in total for ``"test"``)."""
-    n_train: int = 0
-    """Use only the first ``n_train`` training samples (0 = all)."""
-    n_test: int = 0
-    """Use only the first ``n_test`` test samples (0 = all)."""
-    kmeans: bool = True
-    """Also report the k-means (``n_exc`` clusters) + label vote reference."""
-
-    def validate(self, prefix: str = "run") -> None:
-        p = f"{prefix}." if prefix else ""
-        check_choice(self.dataset, p + "dataset", ("digits", "mnist"))
-        check_choice(self.synapse, p + "synapse", SYNAPSES + ("int8",))
-        check_choice(self.baseline, p + "baseline", SYNAPSES + ("int8", "none"))
-        if not self.seeds:
-            raise ConfigError(p + "seeds", "must list at least one seed")
-        for k, s in enumerate(self.seeds):
-            check_range(s, f"{p}seeds[{k}]", 0, 2**31 - 1)
-        if len(set(self.seeds)) != len(self.seeds):
-            raise ConfigError(p + "seeds", f"must not repeat a seed: {self.seeds}")
-        check_range(self.epochs, p + "epochs", 0, 1000)
-        check_range(self.curve_points, p + "curve_points", 1, 100)
-        check_choice(self.curve, p + "curve", ("online", "test"))
-        check_range(self.n_train, p + "n_train", 0, None)
-        check_range(self.n_test, p + "n_test", 0, None)
-
-
-@dataclass
-class RunConfig:
-    """A full run configuration: ``run`` and ``network`` tables."""
-
-    run: RunSection = field(default_factory=RunSection)
-    """The ``[run]`` table."""
-    network: WTAConfig = field(default_factory=WTAConfig)
-    """The ``[network]`` table (``n_in`` follows the dataset)."""
-
-
-def default_config_text() -> str:
-    """The embedded default config (TOML text)."""
-    return resources.files("hwsnn").joinpath("configs", "default.toml").read_text(encoding="utf-8")
-
-
-def parse_run_config(data: dict[str, Any]) -> RunConfig:
-    """Validate a parsed TOML document into a :class:`RunConfig` (errors name the dotted field)."""
-    if not isinstance(data, dict):
-        raise ConfigError("config", "must be a TOML table")
-    for key in data:
-        if key not in ("run", "network"):
-            raise ConfigError(key, "unknown table (known: network, run)")
-    run = from_dict(RunSection, data.get("run", {}), "run")
-    net_data = dict(data.get("network", {}))
-    if not isinstance(data.get("network", {}), dict):
-        raise ConfigError("network", "must be a table")
-    net = from_dict(WTAConfig, net_data, "network")
-    return RunConfig(run=run, network=net)
-
-
-def load_run_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Load a TOML run config (or the embedded default) with optional dotted overrides.
-
-    ``overrides`` maps dotted names to values, e.g. ``{"run.epochs": 1, "network.n_exc": 25}``.
-    """
-    if path is None:
-        text, where = default_config_text(), "default config"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError("config", f"file not found: {path}")
-        text, where = p.read_text(encoding="utf-8"), str(p)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("config", f"{where} is not valid TOML: {exc}") from None
-    for dotted, value in (overrides or {}).items():
-        table, _, name = dotted.partition(".")
-        data.setdefault(table, {})
-        if not isinstance(data[table], dict):
-            raise ConfigError(table, "must be a table")
-        data[table][name] = value
-    return parse_run_config(data)
+__all__ = ["run_experiment"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -160,26 +45,30 @@ def run_experiment(
     """Train and evaluate per ``cfg``; write results to ``out``; return the metrics dict."""
     from hwsnn.tasks.datasets import load_dataset
 
+    from hwsnn.config import to_plain
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rs = cfg.run
+    rs = cfg.task
+    main_backend = cfg.synapse.backend
     t0 = time.perf_counter()
-    backends = [rs.synapse] + ([rs.baseline] if rs.baseline not in ("none", rs.synapse) else [])
+    backends = [main_backend] + ([rs.baseline] if rs.baseline not in ("none", main_backend) else [])
     runs: list[dict[str, Any]] = []
+    lam_hist: list = []
     kmeans = []
     first: dict[str, dict] = {}
     image_shape = None
     for seed in rs.seeds:
         ds = load_dataset(rs.dataset, seed=seed)
         image_shape = ds.image_shape
-        net_cfg = cfg.network
-        if net_cfg.n_in != ds.n_in:
-            if net_cfg.n_in not in (WTAConfig.n_in, ds.n_in):
-                raise ConfigError("network.n_in", f"must equal the dataset's {ds.n_in} inputs, got {net_cfg.n_in}")
-            net_cfg = net_cfg.replace(n_in=ds.n_in)
+        n_train = min(rs.n_train or len(ds.x_train), len(ds.x_train))
+        do_kmeans = rs.kmeans and cfg.network.n_exc <= n_train
+        if rs.kmeans and not do_kmeans and log and seed == rs.seeds[0]:
+            log(f"k-means reference skipped: {cfg.network.n_exc} clusters (network.n_exc) need at least as many "
+                f"training samples, got {n_train}")
         for syn in backends:
             r = train_and_evaluate(
-                net_cfg, ds, syn, seed, rs.epochs, progress,
+                cfg, ds, syn, seed, rs.epochs, progress,
                 curve_points=rs.curve_points,
                 curve=rs.curve,
                 n_train=rs.n_train or None,
@@ -190,41 +79,49 @@ def run_experiment(
                 log(f"{syn:8s} seed {seed}: test accuracy {r['accuracy']:.3f} ({r['seconds']:.1f} s)")
             if syn not in first:
                 first[syn] = r
-            runs.append({k: r[k] for k in ("synapse", "seed", "epochs", "accuracy", "train_accuracy", "curve", "samples",
-                                           "seconds", "train_seconds", "ms_per_sample", "reruns",
-                                           "mean_test_spikes")})
-        if rs.kmeans:
-            acc = _kmeans(ds, net_cfg.n_exc, seed)
+            row = {k: r[k] for k in ("synapse", "seed", "epochs", "accuracy", "train_accuracy", "curve", "samples",
+                                     "seconds", "train_seconds", "ms_per_sample", "reruns", "mean_test_spikes")}
+            row["lambda_final"] = r["lambda_history"][-1].tolist()
+            runs.append(row)
+            if cfg.synergy.form != "none" and syn == main_backend:
+                lam_hist.append((seed, r["lambda_history"]))
+        if do_kmeans:
+            acc = _kmeans(ds, cfg.network.n_exc, seed)
             if acc is not None:
                 kmeans.append(acc)
                 if log:
                     log(f"k-means  seed {seed}: test accuracy {acc:.3f}")
-    main = [r["accuracy"] for r in runs if r["synapse"] == rs.synapse]
-    base = [r["accuracy"] for r in runs if r["synapse"] == rs.baseline and rs.baseline != rs.synapse]
+    main = [r["accuracy"] for r in runs if r["synapse"] == main_backend]
+    base = [r["accuracy"] for r in runs if r["synapse"] == rs.baseline and rs.baseline != main_backend]
     seconds = time.perf_counter() - t0
     metrics = {
         "accuracy": _mean(main),
         "accuracy_std": float(np.std(main)) if main else None,
         "baseline_accuracy": _mean(base),
         "kmeans_accuracy": _mean(kmeans),
-        "synapse": rs.synapse,
+        "synapse": main_backend,
         "baseline": rs.baseline,
         "dataset": rs.dataset,
         "seeds": list(rs.seeds),
-        "samples": int(sum(r["samples"] for r in runs if r["synapse"] == rs.synapse)),
+        "samples": int(sum(r["samples"] for r in runs if r["synapse"] == main_backend)),
         "seconds": seconds,
         "runs": runs,
         "kmeans": [{"seed": s, "accuracy": a} for s, a in zip(rs.seeds, kmeans)],
-        "config": dataclasses.asdict(cfg),
+        "config": to_plain(cfg),
     }
-    main_r = first[rs.synapse]
+    main_r = first[main_backend]
+    if cfg.synergy.form != "none":
+        metrics["lambda_final"] = {str(seed_r["seed"]): lam for seed_r, lam in
+                                   ((r, r["lambda_final"]) for r in runs if r["synapse"] == main_backend)}
     if main_r["network"].xb is not None:
         metrics["crossbar"] = _crossbar_summary(main_r["network"].xb)
     write_json(out / "metrics.json", metrics)
     _plot_receptive_fields(main_r["weights"], image_shape, out / "receptive_fields.png",
-                           f"{rs.synapse} synapses, seed {rs.seeds[0]}")
+                           f"{main_backend} synapses, seed {rs.seeds[0]}")
     _plot_conductances(first, out / "conductance_hist.png")
-    _plot_confusion(main_r["confusion"], out / "confusion.png", f"{rs.synapse}: accuracy {main_r['accuracy']:.3f}")
+    _plot_confusion(main_r["confusion"], out / "confusion.png", f"{main_backend}: accuracy {main_r['accuracy']:.3f}")
+    if lam_hist:
+        _plot_lambda(lam_hist, [r.kind for r in cfg.rules], out / "lambda.png")
     _plot_curves(runs, out / "accuracy_curve.png", metrics["kmeans_accuracy"])
     return metrics
 
@@ -327,7 +224,7 @@ def _plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
 def _plot_curves(runs: list[dict], path: Path, kmeans: float | None) -> None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
-    colors = {"crossbar": "tab:blue", "ideal": "tab:gray", "int8": "tab:orange"}
+    colors = {"crossbar": "tab:blue", "ideal": "tab:gray", "integer": "tab:orange"}
     for r in runs:
         xs = [p["epoch"] for p in r["curve"]]
         ys = [p["accuracy"] for p in r["curve"]]
@@ -342,6 +239,24 @@ def _plot_curves(runs: list[dict], path: Path, kmeans: float | None) -> None:
         ax.plot([r["epochs"]], [r["accuracy"]], "*", ms=12,
                 color=colors.get(r["synapse"], None))
     ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def _plot_lambda(hist: list, names: list[str], path: Path) -> None:
+    """Mechanism weights over training, one line style per seed, one colour per mechanism."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    styles = ["-", "--", ":", "-.", (0, (1, 3))]
+    for k, (seed, lam) in enumerate(hist):
+        for m in range(lam.shape[1]):
+            ax.plot(lam[:, m], color=f"C{m}", ls=styles[k % len(styles)], lw=1.2,
+                    label=f"{names[m]} (seed {seed})")
+    ax.set_xlabel("learning samples")
+    ax.set_ylabel("mechanism weight lambda")
+    ax.set_title("Adaptive mechanism weights during training")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -1,18 +1,18 @@
-"""Run configs (TOML + validation) and the run_experiment pipeline on a tiny case."""
+"""The run_experiment pipeline on tiny engine configs (files, metrics, backends, synergy)."""
 
 from __future__ import annotations
 
 import json
+import tomllib
 
 import pytest
 
-from hwsnn.errors import ConfigError
-from hwsnn.tasks.run import default_config_text, load_run_config, parse_run_config, run_experiment
+from hwsnn.config import parse_config
+from hwsnn.tasks.run import run_experiment
 
 TINY = """
-[run]
+[task]
 dataset = "digits"
-synapse = "{synapse}"
 baseline = "{baseline}"
 seeds = [0]
 epochs = 1
@@ -24,78 +24,65 @@ kmeans = false
 
 [network]
 n_exc = 8
-theta_plus = 0.2
+
+[homeostasis]
+theta_plus = 2e-4
+
+[synapse]
+backend = "{synapse}"
 """
 
 
-def test_default_config_parses_and_matches_the_issue():
-    text = default_config_text()
-    cfg = load_run_config()
-    assert "[run]" in text and "[network]" in text
-    assert cfg.run.dataset == "digits" and cfg.run.synapse == "crossbar" and cfg.run.baseline == "ideal"
-    assert cfg.network.n_exc == 100 and cfg.network.device_preset == "sto"
-
-
-def test_overrides_apply():
-    cfg = load_run_config(None, {"run.epochs": 1, "network.n_exc": 25, "run.seeds": [3, 4]})
-    assert cfg.run.epochs == 1 and cfg.network.n_exc == 25 and cfg.run.seeds == [3, 4]
-
-
-@pytest.mark.parametrize(
-    "data, field",
-    [
-        ({"run": {"synapse": "optical"}}, "run.synapse"),
-        ({"run": {"epochs": -1}}, "run.epochs"),
-        ({"run": {"seeds": []}}, "run.seeds"),
-        ({"run": {"seeds": [1, 1]}}, "run.seeds"),
-        ({"run": {"dataset": "cifar"}}, "run.dataset"),
-        ({"run": {"speed": 3}}, "run.speed"),
-        ({"network": {"n_exc": -4}}, "network.n_exc"),
-        ({"network": {"tau_m": 0}}, "network.tau_m"),
-        ({"devices": {}}, "devices"),
-    ],
-)
-def test_config_errors_name_the_field(data, field):
-    with pytest.raises(ConfigError) as ei:
-        parse_run_config(data)
-    assert ei.value.field == field
-
-
-def test_bad_toml_and_missing_file(tmp_path):
-    p = tmp_path / "bad.toml"
-    p.write_text("[run\nseeds = ")
-    with pytest.raises(ConfigError, match="config"):
-        load_run_config(p)
-    with pytest.raises(ConfigError, match="file not found"):
-        load_run_config(tmp_path / "nope.toml")
+def _cfg(**kw):
+    return parse_config(tomllib.loads(TINY.format(**kw)))
 
 
 def test_run_experiment_writes_all_files(tmp_path):
-    cfg = parse_run_config(__import__("tomllib").loads(TINY.format(synapse="int8", baseline="ideal", curve="test")))
-    m = run_experiment(cfg, tmp_path)
+    m = run_experiment(_cfg(synapse="integer", baseline="ideal", curve="test"), tmp_path)
     for name in ("metrics.json", "receptive_fields.png", "conductance_hist.png", "confusion.png", "accuracy_curve.png"):
         assert (tmp_path / name).is_file(), name
     data = json.loads((tmp_path / "metrics.json").read_text())
-    assert data["synapse"] == "int8" and 0 <= data["accuracy"] <= 1 and 0 <= data["baseline_accuracy"] <= 1
+    assert data["synapse"] == "integer" and 0 <= data["accuracy"] <= 1 and 0 <= data["baseline_accuracy"] <= 1
     assert data["samples"] == 60 and data["config"]["network"]["n_exc"] == 8
+    assert data["config"]["synapse"]["backend"] == "integer"
     assert len(data["runs"]) == 2 and len(data["runs"][0]["curve"]) == 2
     assert m["accuracy"] == data["accuracy"]
 
 
 def test_run_experiment_crossbar(tmp_path):
-    pytest.importorskip("hwsnn.crossbar")
-    cfg = parse_run_config(__import__("tomllib").loads(TINY.format(synapse="crossbar", baseline="none", curve="online")))
-    m = run_experiment(cfg, tmp_path)
+    m = run_experiment(_cfg(synapse="crossbar", baseline="none", curve="online"), tmp_path)
     assert m["baseline_accuracy"] is None and m["synapse"] == "crossbar"
     assert (tmp_path / "conductance_hist.png").stat().st_size > 1000
-    assert "crossbar" in m
+    assert "crossbar" in m and m["crossbar"]["pulse_count"] > 0
+
+
+def test_run_experiment_synergy_writes_lambda_plot(tmp_path):
+    text = TINY.format(synapse="ideal", baseline="none", curve="online") + """
+[[rules]]
+kind = "triplet_stdp"
+[[rules]]
+kind = "hetero_stdp"
+eta = 0.01
+[[rules]]
+kind = "synaptic_scaling"
+
+[synergy]
+form = "shared"
+adapt = "es"
+window = 5
+"""
+    m = run_experiment(parse_config(tomllib.loads(text)), tmp_path)
+    assert (tmp_path / "lambda.png").stat().st_size > 1000
+    lam = m["runs"][0]["lambda_final"]
+    # the ES keeps the initial total of its centre; the last lambda is a perturbation of it
+    assert len(lam) == 3 and 3.0 * (1 - 0.6) < sum(lam) < 3.0 * (1 + 0.6)
+    assert lam != [1.0, 1.0, 1.0]  # it moved
 
 
 def test_shipped_configs_parse():
-    from importlib import resources
+    from hwsnn.config import list_config_presets, load_config, preset_path
 
-    names = [p.name for p in resources.files("hwsnn").joinpath("configs").iterdir() if p.name.endswith(".toml")]
-    assert "default.toml" in names
+    names = list_config_presets()
+    assert {"default", "mnist100", "mnist400"} <= set(names)
     for name in names:
-        cfg = load_run_config(resources.files("hwsnn").joinpath("configs", name))
-        assert cfg.network.n_exc >= 1
+        assert load_config(preset_path(name)).network.n_exc >= 1
