@@ -31,7 +31,7 @@ _EXPORTS = {
     "parse_config_with_notes": "loader", "dump_toml": "loader", "to_plain": "loader", "apply_overrides": "loader",
     "parse_assignment": "loader", "preset_path": "loader", "list_config_presets": "loader",
     "read_toml": "loader",
-    "is_legacy": "legacy", "convert_legacy": "legacy", "to_legacy": "legacy", "legacy_run_config": "legacy",
+    "is_legacy": "legacy", "convert_legacy": "legacy",
     "config_reference_markdown": "reference",
 }
 

@@ -19,8 +19,7 @@ from typing import Any
 from hwsnn.config.errors import show_value
 from hwsnn.errors import ConfigError
 
-__all__ = ["RUN_FIELDS", "NETWORK_FIELDS", "REMOVED", "is_legacy", "convert_legacy", "to_legacy", "legacy_run_config",
-           "check_new_format",
+__all__ = ["RUN_FIELDS", "NETWORK_FIELDS", "REMOVED", "is_legacy", "convert_legacy", "check_new_format",
            "set_path", "split_path"]
 
 NEW_SECTIONS = ("task", "network", "neuron", "homeostasis", "schedule", "rules", "synapse")
@@ -256,72 +255,3 @@ def check_new_format(data: dict) -> None:
                                               + (f" (in {_NEW_UNIT[unit]}, not {unit})" if unit else ""))
         if k == "n_in":
             raise ConfigError("network.n_in", "removed: the number of inputs follows task.dataset")
-
-
-def _unconvert(value: Any, unit: str) -> Any:
-    if not unit:
-        return value
-    return float(Decimal(repr(float(value))) * Decimal(1000))
-
-
-def to_legacy(cfg) -> dict[str, Any]:
-    """A :class:`hwsnn.config.RunConfig` as a legacy ``{"run": ..., "network": ...}`` document
-    (WTAConfig names, ms / mV) -- the bridge to today's engine (``hwsnn.tasks.run.parse_run_config``).
-
-    Only configs the WTA kernel can run convert: the ``diehl_cook`` neuron and exactly one
-    ``triplet_stdp`` rule; anything else raises :class:`ConfigError` naming the field.
-    ``convert_legacy(to_legacy(cfg))`` validates back to ``cfg``.
-    """
-    from hwsnn.config.loader import to_plain
-
-    if cfg.neuron.model != "diehl_cook":
-        raise ConfigError("neuron.model", f"the WTA engine runs only 'diehl_cook', got {cfg.neuron.model!r}")
-    if len(cfg.rules) != 1 or cfg.rules[0].kind != "triplet_stdp":
-        raise ConfigError("rules", "the WTA engine runs exactly one triplet_stdp rule, got "
-                                   f"[{', '.join(r.kind for r in cfg.rules)}]")
-    if cfg.neuron.inhibitory.e_exc != 0.0:
-        raise ConfigError("neuron.inhibitory.e_exc", "the WTA engine fixes it at 0 V")
-    plain = to_plain(cfg)
-
-    def get(path: str) -> Any:
-        cur: Any = plain
-        for part in split_path(path):
-            cur = cur[part] if isinstance(part, int) or part in cur else None
-            if cur is None:
-                return None
-        return cur
-
-    doc: dict[str, Any] = {"run": {}, "network": {}}
-    for table, fields in (("run", RUN_FIELDS), ("network", NETWORK_FIELDS)):
-        for old, (new, unit) in fields.items():
-            v = get(new)
-            if new == "synapse.backend" or new == "task.baseline":
-                v = "int8" if v == "integer" else v
-            if v is not None:
-                doc[table][old] = _unconvert(v, unit)
-    doc["network"]["n_in"] = _INPUTS[cfg.task.dataset]
-    dev = cfg.synapse.device
-    if dev.file:  # the WTA config knows presets only: hand it the resolved parameters
-        import dataclasses
-
-        base = dataclasses.asdict(dev.resolve())
-        sto = dataclasses.asdict(__import__("hwsnn.devices.presets", fromlist=["get_preset"]).get_preset("sto"))
-        doc["network"]["device_preset"] = "sto"
-        doc["network"]["device_options"] = {k: v for k, v in base.items() if v != sto[k]}
-    return doc
-
-
-def legacy_run_config(cfg):
-    """A :class:`hwsnn.config.RunConfig` as today's :class:`hwsnn.tasks.run.RunConfig` (``RunSection``
-    + ``WTAConfig``), validated -- what ``hwsnn.tasks.run.run_experiment`` takes until the new
-    engine replaces it.  (Built directly: the old TOML loader cannot read table-valued fields.)"""
-    from hwsnn.tasks.run import RunConfig as OldRunConfig
-    from hwsnn.tasks.run import RunSection
-    from hwsnn.tasks.wta import WTAConfig
-
-    doc = to_legacy(cfg)
-    run = RunSection(**doc["run"])
-    run.validate()
-    net = WTAConfig(**doc["network"])
-    net.validate("network")
-    return OldRunConfig(run=run, network=net)

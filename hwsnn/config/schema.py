@@ -370,6 +370,20 @@ class SynapseSection(Section):
 
 
 # ---------------------------------------------------------------------------------------------- run config
+def _strict(cls):
+    """A before-validator validating a table strictly against the engine model ``cls``."""
+
+    def check(v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        try:
+            return cls.model_validate(v, strict=True)
+        except ValidationError as exc:
+            raise config_error(exc, cls, top=False) from None
+
+    return BeforeValidator(check)
+
+
 NeuronField = Annotated[SerializeAsAny[NeuronModel], BeforeValidator(_neuron)]
 RulesField = Annotated[tuple[SerializeAsAny[Rule], ...], BeforeValidator(_rules)]
 
@@ -391,7 +405,7 @@ class RunConfig(Section):
     """Plasticity rules, applied in order (TOML ``[[rules]]`` tables, each selected by ``kind``)."""
     synapse: SynapseSection = SynapseSection()
     """Synapse backend and hardware."""
-    synergy: SynergyConfig = SynergyConfig()
+    synergy: Annotated[SynergyConfig, _strict(SynergyConfig)] = SynergyConfig()
     """How several rules combine (multi-plasticity synergy with adaptive mechanism weights)."""
 
     @model_validator(mode="after")
@@ -403,6 +417,11 @@ class RunConfig(Section):
             raise ConfigError("homeostasis.norm_per_input", f"must be <= network.w_max ({self.network.w_max}), "
                                                             f"got {self.homeostasis.norm_per_input}")
         return self
+
+    def __hash__(self) -> int:  # sections may hold lists (synergy.lambdas): hash the plain data
+        from hwsnn.config.loader import to_plain
+
+        return hash(repr(to_plain(self)))
 
     def with_overrides(self, overrides: dict[str, Any]) -> "RunConfig":
         """A copy with dotted overrides (``{"network.n_exc": 25, "rules[0].nu_post": 0.1}``) applied,

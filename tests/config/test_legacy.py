@@ -132,16 +132,20 @@ def test_legacy_override_paths():
     assert ei.value.message == "removed; use synapse.crossbar.io.adc_bits"
 
 
+RUN_SECTION_DEFAULTS = {"dataset": "digits", "synapse": "crossbar", "baseline": "ideal", "seeds": [0], "epochs": 3,
+                        "curve": "online", "curve_points": 4, "n_train": 0, "n_test": 0, "kmeans": True}
+"""The legacy ``[run]`` table (``hwsnn.tasks.run.RunSection``, now removed) and its defaults."""
+
+
 def test_legacy_tables_are_fully_mapped():
     import dataclasses
 
     from hwsnn.config.legacy import NETWORK_FIELDS, REMOVED, RUN_FIELDS
-    from hwsnn.tasks.run import RunSection
     from hwsnn.tasks.wta import WTAConfig
 
     wta = {f.name for f in dataclasses.fields(WTAConfig)}
     assert wta == set(NETWORK_FIELDS) | set(REMOVED) | {"n_in"}
-    assert {f.name for f in dataclasses.fields(RunSection)} == set(RUN_FIELDS)
+    assert set(RUN_SECTION_DEFAULTS) == set(RUN_FIELDS)
     assert set(LEGACY["network"]) == set(NETWORK_FIELDS) and set(LEGACY["run"]) == set(RUN_FIELDS)
 
 
@@ -151,32 +155,9 @@ def test_legacy_defaults_equal_new_defaults():
     import dataclasses
 
     from hwsnn.config.legacy import NETWORK_FIELDS
-    from hwsnn.tasks.run import RunSection
     from hwsnn.tasks.wta import WTAConfig
 
-    full = {"run": dataclasses.asdict(RunSection()),
+    full = {"run": dict(RUN_SECTION_DEFAULTS),
             "network": {k: v for k, v in dataclasses.asdict(WTAConfig()).items() if k in NETWORK_FIELDS}}
     assert parse_config(full) == parse_config({})
 
-
-def test_to_legacy_bridge_round_trips(tmp_path):
-    from hwsnn.config import legacy_run_config, to_legacy
-    from hwsnn.devices import get_preset
-    from hwsnn.io import write_json
-
-    cfg = parse_config(LEGACY)
-    doc = to_legacy(cfg)
-    assert doc["network"]["dt"] == 1.0 and doc["network"]["theta_plus"] == 0.1 and doc["run"]["synapse"] == "int8"
-    doc["network"].pop("n_in")
-    assert parse_config(doc) == cfg
-    old = legacy_run_config(cfg)
-    assert old.network.tau_theta == 2e6 and old.network.crossbar_options["io"]["adc_bits"] == 6
-    assert old.network.n_in == 784 and old.run.seeds == [3, 4]
-    # a device file becomes preset + the differing fields
-    f = write_json(tmp_path / "p.json", get_preset("sto").replace(g_max=60e-9).as_dict())
-    cf = cfg.with_overrides({"synapse.device.preset": "sto", "synapse.device.file": str(f),
-                             "synapse.device.params": {}})
-    assert to_legacy(cf)["network"]["device_options"] == {"g_max": 60e-9}
-    with pytest.raises(ConfigError) as ei:
-        to_legacy(cfg.with_overrides({"rules": [{"kind": "triplet_stdp"}, {"kind": "triplet_stdp"}]}))
-    assert ei.value.field == "rules"
