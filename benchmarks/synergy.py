@@ -14,31 +14,34 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsnn.engine.rules import HeteroSTDP, SynapticScaling
-from hwsnn.engine.synergy import SynergyConfig
+from hwsnn.config import load_config, preset_path
 from hwsnn.tasks.datasets import load_dataset
-from hwsnn.tasks.wta import WTAConfig, engine_config, train_and_evaluate
+from hwsnn.tasks.wta import train_and_evaluate
 
 VARIANTS = ("stdp", "hetero", "homeo", "equal", "credit", "es", "components")
-HETERO = dict(eta=0.002, x_th=0.05)
-SCALING = dict(eta=0.005)
+STDP = {"kind": "triplet_stdp"}
+HETERO = {"kind": "hetero_stdp", "eta": 0.002, "x_th": 0.05}
+SCALING = {"kind": "synaptic_scaling", "eta": 0.005}
 
 
-def variant_config(variant: str, backend: str, base: WTAConfig):
-    cfg = engine_config(base, backend)
-    stdp = cfg.rules[0]
-    three = [stdp, HeteroSTDP(**HETERO), SynapticScaling(**SCALING)]
+def variant_config(variant: str, backend: str, dataset: str, n_exc: int, d2d: float | None):
+    """The ``hwsnn run`` config of one variant (the shipped synergy presets are these)."""
+    preset = "mnist100" if dataset == "mnist" else "default"
+    stdp = dict(load_config(preset_path(preset)).rules[0].model_dump())
+    three = [stdp, HETERO, SCALING]
     rules, syn = {
-        "stdp": ([stdp], None),
-        "hetero": ([stdp, HeteroSTDP(**HETERO)], None),
-        "homeo": ([stdp, SynapticScaling(**SCALING)], None),
-        "equal": (three, SynergyConfig(form="shared")),
-        "credit": (three, SynergyConfig(form="shared", adapt="credit")),
-        "es": (three, SynergyConfig(form="shared", adapt="es")),
-        "components": (three, SynergyConfig(form="components", adapt="es")),
+        "stdp": ([stdp], {}),
+        "hetero": ([stdp, HETERO], {}),
+        "homeo": ([stdp, SCALING], {}),
+        "equal": (three, {"form": "shared"}),
+        "credit": (three, {"form": "shared", "adapt": "credit"}),
+        "es": (three, {"form": "shared", "adapt": "es"}),
+        "components": (three, {"form": "components", "adapt": "es"}),
     }[variant]
-    cfg.rules, cfg.synergy = rules, syn
-    return cfg
+    ov = {"rules": rules, "synergy": syn, "synapse.backend": backend, "network.n_exc": n_exc}
+    if d2d is not None:
+        ov["synapse.device.params"] = {"d2d": d2d}
+    return load_config(preset_path(preset), ov)
 
 
 def main() -> None:
@@ -57,16 +60,13 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     for setting in a.settings.split(","):
         backend = setting.split("_")[0]
-        opts = {"d2d": 0.3} if setting.endswith("d2d30") else {}
-        if a.dataset == "mnist":
-            base = WTAConfig(n_exc=a.n_exc, norm_per_input=0.1, nu_post=0.01, crossbar_nu_post=0.075, device_options=opts)
-        else:
-            base = WTAConfig(n_exc=a.n_exc, device_options=opts)
+        d2d = 0.3 if setting.endswith("d2d30") else None
         for v in a.variants.split(","):
             for seed in (int(s) for s in a.seeds.split(",")):
                 ds = load_dataset(a.dataset, seed=seed)
                 t0 = time.perf_counter()
-                r = train_and_evaluate(variant_config(v, backend, base), ds, backend, seed, a.epochs,
+                cfg = variant_config(v, backend, a.dataset, a.n_exc, d2d)
+                r = train_and_evaluate(cfg, ds, backend, seed, a.epochs,
                                        n_train=a.n_train or None, n_test=a.n_test or None)
                 lam = r["lambda_history"]
                 row = {"dataset": a.dataset, "setting": setting, "variant": v, "seed": seed,
