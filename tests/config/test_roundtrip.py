@@ -146,3 +146,14 @@ def test_no_rules_round_trips():
     text = dump_toml(cfg)
     assert "rules = []" in text
     assert parse_config(tomllib.loads(text)) == cfg
+
+
+def test_every_shipped_preset_loads_cleanly_and_round_trips():
+    from hwsnn.config import list_config_presets, load_config_with_notes, preset_path
+
+    names = list_config_presets()
+    assert {"default", "mnist100", "mnist400"} <= set(names)
+    for name in names:
+        cfg, notes = load_config_with_notes(preset_path(name))
+        assert notes == [], name
+        assert parse_config(tomllib.loads(dump_toml(cfg))) == cfg, name
