@@ -51,6 +51,8 @@ CASES = [
     ({"neuron": {"tau_m": "0.1"}}, "neuron.tau_m", "must be a number, got '0.1'", ()),
     ({"neuron": {"inhibitory": {"tau_m": True}}}, "neuron.inhibitory.tau_m", "must be a number, got true", ()),
     ({"rules": [{"kind": "triplet_stdp", "nu_pre": True}]}, "rules[0].nu_pre", "must be a number, got true", ()),
+    ({"synergy": {"eta": True}}, "synergy.eta", "must be a number, got true", ()),
+    ({"synergy": {"lambdas": [1.0, 1.0]}}, "synergy.lambdas", None, ("one value per rule",)),
     ({"homeostasis": {"norm_per_input": 1.5}}, "homeostasis.norm_per_input", None, ("network.w_max",)),
     ({"schedule": {"t_present": 1e-4}}, "schedule.t_present", None, ("dt",)),
     ({"schedule": {"dt": 1e-3, "max_rate": 1500.0}}, "schedule.max_rate", None, ("1/dt", "1000")),
