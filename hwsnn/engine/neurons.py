@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from hwsnn.engine.contract import NeuronHooks, NeuronModel, register_neuron
 from hwsnn.engine.fastmath import expneg
+from hwsnn.spec.units import LifStepwiseParams
 
 __all__ = ["DiehlCookNeuron", "InhibitoryNeuron", "LifStepwiseNeuron"]
 
@@ -350,46 +351,12 @@ class LifStepwiseNeuron(NeuronModel):
 
     model: Literal["lif_stepwise"] = "lif_stepwise"
     integer: ClassVar[bool] = True
-    V_BITS: int = 16
-    """Membrane and ``i_syn`` width (signed)."""
-    LEAK_SHIFT: int = 3
-    """Leak ``v >> LEAK_SHIFT`` per step."""
-    REFRACTORY: int = 2
-    """Steps held at 0 after a spike."""
-    THETA_BASE: int = 256
-    """Firing threshold at level 0."""
-    THETA_STEP: int = 64
-    """Threshold increment per level."""
-    LEVELS: int = 4
-    """Threshold levels."""
-    LEVEL_INIT: int = 0
-    """Level after reset."""
-    WINDOW: int = 32
-    """Steps per rate-counting window."""
-    RATE_HI: int = 3
-    """Level up above this many spikes per window."""
-    RATE_LO: int = 1
-    """Level down below this many spikes per window."""
-    LEARN_UP: int = 32
-    """``learn_up`` margin below the threshold."""
-    LEARN_DN: int = 128
-    """``learn_dn`` margin below the threshold."""
+    unit: LifStepwiseParams = LifStepwiseParams()
+    """The unit's parameters (``V_BITS``, ``LEAK_SHIFT``, ``REFRACTORY``, ``THETA_BASE``, ``THETA_STEP``,
+    ``LEVELS``, ``LEVEL_INIT``, ``WINDOW``, ``RATE_HI``, ``RATE_LO``, ``LEARN_UP``, ``LEARN_DN``: the
+    spec's :class:`hwsnn.spec.units.LifStepwiseParams`, validated by it)."""
     gain: int = Field(1, ge=0)
     """Input per weight code of a spiking input."""
-
-    @model_validator(mode="after")
-    def _unit_params(self):
-        self.unit()  # the spec's validation of the unit parameters
-        return self
-
-    def unit(self):
-        """The :class:`hwsnn.spec.units.LifStepwiseParams` of these fields."""
-        from hwsnn.spec.units import LifStepwiseParams
-
-        d = self.model_dump()
-        d.pop("model")
-        d.pop("gain")
-        return LifStepwiseParams(**d)
 
     def hooks(self) -> NeuronHooks:
         return NeuronHooks(decay=stepwise_decay, update=stepwise_update, busy=stepwise_busy, skip=stepwise_skip)
@@ -397,13 +364,13 @@ class LifStepwiseNeuron(NeuronModel):
     def consts(self, dt: float, homeostasis=None) -> StepwiseConst:
         from hwsnn.golden.lif_stepwise import _consts
 
-        p = self.unit()
+        p = self.unit
         lo, hi = -(1 << (p.V_BITS - 1)), (1 << (p.V_BITS - 1)) - 1
         return StepwiseConst(_consts(p), lo, hi)
 
     def state(self, consts, n: int, homeostasis=None) -> StepwiseState:
         z = lambda: np.zeros(n, np.int64)  # noqa: E731
-        st = StepwiseState(v=z(), ge=z(), gi=z(), ref=z(), level=np.full(n, self.LEVEL_INIT, np.int64), count=z(),
+        st = StepwiseState(v=z(), ge=z(), gi=z(), ref=z(), level=np.full(n, self.unit.LEVEL_INIT, np.int64), count=z(),
                            win=z(), spike=z(), i_syn=z(), ones=np.ones(n, np.int64), zeros=z())
         return st
 

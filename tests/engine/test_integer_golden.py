@@ -36,7 +36,7 @@ def _config(neuron, rule):
 def golden_loop(neuron: LifStepwiseNeuron, rule: PairSTDPInt, lfsr_seed: int, w0, raster, order="row"):
     """Per-neuron lif_stepwise_step, per-synapse stdp_update_step (one shared LFSR, row-major over the
     synapses with a pre or post spike), per-neuron stdp_trace_step; traces read before their step."""
-    np_ = neuron.unit()
+    np_ = neuron.unit
     up = StdpUpdateParams(W_BITS=8, W_MAX=255, X_BITS=8, A_PLUS=rule.A_PLUS, A_MINUS=rule.A_MINUS,
                           SHIFT_PLUS=rule.SHIFT_PLUS, SHIFT_MINUS=rule.SHIFT_MINUS, LFSR_SEED=lfsr_seed)
     tp_pre = StdpTraceParams(X_BITS=8, DECAY_SHIFT=rule.SHIFT_PRE)
@@ -76,7 +76,7 @@ def golden_loop(neuron: LifStepwiseNeuron, rule: PairSTDPInt, lfsr_seed: int, w0
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_integer_network_equals_golden_loop_every_step(seed):
-    neuron = LifStepwiseNeuron(THETA_BASE=300, THETA_STEP=40, WINDOW=16, RATE_HI=2, RATE_LO=1, gain=2)
+    neuron = LifStepwiseNeuron(unit=dict(THETA_BASE=300, THETA_STEP=40, WINDOW=16, RATE_HI=2, RATE_LO=1), gain=2)
     rule = PairSTDPInt(A_PLUS=24, SHIFT_PLUS=6, A_MINUS=20, SHIFT_MINUS=6, SHIFT_PRE=3, SHIFT_POST=2)
     net = LayerNetwork(_config(neuron, rule), N_IN, seed=seed, record=True)
     raster = np.random.default_rng(seed + 10).random((T, N_IN)) < 0.25
