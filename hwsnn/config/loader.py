@@ -1,7 +1,7 @@
 """Reading, validating and writing run configs.
 
 * :func:`load_config` / :func:`load_config_with_notes` -- a TOML file (or the embedded default,
-  ``hwsnn/config/presets/default.toml``) plus dotted overrides -> :class:`RunConfig`;
+  ``hwsnn/configs/default.toml``) plus dotted overrides -> :class:`RunConfig`;
 * :func:`parse_config` / :func:`parse_config_with_notes` -- the same from a parsed document;
 * :func:`dump_toml` -- the fully resolved config as TOML that the loader accepts back.
 
@@ -48,15 +48,15 @@ _DEFAULT_RULES = [{"kind": "triplet_stdp"}]
 
 # ---------------------------------------------------------------------------------------------- files
 def list_config_presets() -> list[str]:
-    """Names of the shipped configs (``hwsnn/config/presets/<name>.toml``)."""
-    d = resources.files("hwsnn.config").joinpath("presets")
+    """Names of the shipped configs (``hwsnn/configs/<name>.toml``)."""
+    d = resources.files("hwsnn").joinpath("configs")
     return sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".toml"))
 
 
 def preset_path(name: str) -> Path:
     """Path of the shipped config ``name`` (``default``, ``mnist100``, ``mnist400``)."""
     stem = name[:-5] if name.endswith(".toml") else name
-    p = resources.files("hwsnn.config").joinpath("presets", f"{stem}.toml")
+    p = resources.files("hwsnn").joinpath("configs", f"{stem}.toml")
     if not p.is_file():
         raise ConfigError("config", f"no shipped config {name!r} (known: {', '.join(list_config_presets())})")
     return Path(str(p))

@@ -10,11 +10,10 @@ from hwsnn.config import load_config, load_config_with_notes, parse_config, pars
 from hwsnn.errors import ConfigError
 
 LEGACY_DIR = Path(__file__).resolve().parent / "legacy_files"
-"""Copies of the legacy ``hwsnn/configs/*.toml`` (kept here so the check outlives the shipped files)."""
-SHIPPED_LEGACY = Path(__file__).resolve().parents[2] / "hwsnn" / "configs"
+"""Copies of the legacy-format configs shipped before the typed config (``[run]`` + ``[network]``)."""
 
 
-@pytest.mark.parametrize("folder", [LEGACY_DIR, SHIPPED_LEGACY], ids=["copies", "shipped"])
+@pytest.mark.parametrize("folder", [LEGACY_DIR], ids=["copies"])
 @pytest.mark.parametrize("name", ["default", "mnist100", "mnist400"])
 def test_legacy_file_equals_new_preset(name, folder):
     if not (folder / f"{name}.toml").is_file():
