@@ -300,6 +300,13 @@ def test_targets_bookkeeping():
     # every key of the previous schema is still there
     assert {"network", "float_speedup", "float_target", "crossbar_speedup", "crossbar_target", "float_speedup_cpu",
             "crossbar_speedup_cpu", "float_ok", "crossbar_ok"} <= set(t)
+    assert t["fastest_standalone_ms"] == 240.0 and t["fastest_standalone_threads"] == 2
+    rt, sa2, fl2, xb2 = _rows_for(rt_ms=600.0, sa_ms=240.0)
+    serial = dict(sa2, openmp_threads=0, ms_per_sample=20.0)
+    t2 = snn._targets(snn.add_standalone_ratios([rt, sa2, serial, fl2, xb2]), "784x400")
+    assert t2["float_speedup_vs_standalone"] == pytest.approx(60.0)  # the OpenMP column
+    assert t2["fastest_standalone_threads"] == 0 and t2["float_speedup_vs_fastest_standalone"] == pytest.approx(5.0)
+    assert t2["crossbar_speedup_vs_fastest_standalone"] == pytest.approx(4.0)
     none = snn._targets(rows, "64x100")
     assert none["float_speedup"] is None and not none["float_ok"] and not none["float_standalone_ok"]
 
