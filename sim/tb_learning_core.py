@@ -64,6 +64,8 @@ class Bench:
         self.lat = job.read_latency
         self.t = -1  # timestep of the transactions seen so far (-1: power-up SETs)
         self.done = Event()
+        self.deadlock = False
+        self.outputs = 0
         self.verilator = cocotb.SIM_NAME.lower().startswith("verilator")
         self.t_agent = 0.0
         self.commands = 0
@@ -182,6 +184,16 @@ class Bench:
                 rec.command(self.t, row, col, s, n)
                 self.commands += 1
 
+    async def watchdog(self, cycles: int):
+        """End the run as a deadlock when no output beat arrives for ``cycles`` cycles."""
+        last = -1
+        while not self.done.is_set():
+            await ClockCycles(self.dut.clk, cycles, rising=False)
+            if self.outputs == last and not self.done.is_set():
+                self.deadlock = True
+                self.done.set()
+            last = self.outputs
+
     # -- output monitor ------------------------------------------------------------------------
     async def output_monitor(self):
         dut = self.dut
@@ -203,6 +215,7 @@ class Bench:
                 await FallingEdge(dut.clk)
                 dut.out_ready.value = 0
             self.rec.spikes[t] = [(sp >> j) & 1 for j in range(N)]
+            self.outputs += 1
             t0 = time.perf_counter()
             self.agent.end_timestep()
             self.rec.end_timestep(t, self.agent)
@@ -224,6 +237,28 @@ class Bench:
                 dut.dbg_addr.value = j
                 await FallingEdge(dut.clk)
         return v, level
+
+
+def p_cycles_per_timestep_bound(job) -> int:
+    """Generous upper bound of one timestep's cycles (every synapse evaluated and programmed)."""
+    p = job.core
+    return 8 + 2 * p.N + 2 * p.M + 6 * p.n_synapses + job.read_latency
+
+
+async def free_run(dut, job, b) -> float:
+    """Calibration for the time breakdown: the simulator alone, every ready and valid held high
+    (no Python per transaction), for a fixed number of cycles; returns cycles per second."""
+    p = job.core
+    n = 200_000 if b.verilator else 20_000
+    rows = job.in_spikes.sum(axis=0)
+    dut.in_spikes.value = int(sum(1 << int(i) for i in np.argsort(-rows)[: max(1, p.M // 16)]))
+    dut.in_learn.value = 1
+    dut.rd_resp_codes.value = int(sum((2 ** (p.ADC_BITS - 2)) << (j * p.ADC_BITS) for j in range(p.N)))
+    for name in ("in_valid", "rd_req_ready", "rd_resp_valid", "pg_ready", "out_ready"):
+        getattr(dut, name).value = 1
+    t0 = time.perf_counter()
+    await ClockCycles(dut.clk, n, rising=False)
+    return n / (time.perf_counter() - t0)
 
 
 @cocotb.test()
@@ -251,9 +286,16 @@ async def learning_core_cosim(dut):
         prof.enable()
     t0 = time.perf_counter()
     ns0 = cocotb.utils.get_sim_time("ns")
-    for coro in (b.read_agent(), b.program_agent(), b.output_monitor(), b.input_driver()):
-        cocotb.start_soon(coro)
+    tasks = [cocotb.start_soon(c) for c in (b.read_agent(), b.program_agent(), b.output_monitor(), b.input_driver())]
+    # watchdog: a core that breaks the protocol can leave a channel waiting forever
+    cocotb.start_soon(b.watchdog(2 * p_cycles_per_timestep_bound(job) + 10 * job.core.n_synapses))
     await b.done.wait()
+    if b.deadlock:
+        report = {"timesteps": job.timesteps, "cycles": 0, "equivalent": False, "cycles_checked": 0,
+                  "first_mismatch": {"field": "deadlock", "timestep": b.t, "outputs": b.outputs, "commands": b.commands}}
+        _write_report(report)
+        log.error("MISMATCH rtl vs golden: %s", report["first_mismatch"])
+        raise AssertionError(f"MISMATCH rtl vs golden: {report['first_mismatch']}")
     t_rtl = time.perf_counter() - t0
     if prof is not None:
         prof.disable()
@@ -268,6 +310,9 @@ async def learning_core_cosim(dut):
         "agent_seconds": b.t_agent, "timesteps_per_s": job.timesteps / t_rtl if t_rtl > 0 else 0.0,
         "cycles_checked": 0,
     }
+    for task in tasks:
+        task.cancel()
+    report["rtl_cycles_per_s"] = await free_run(dut, job, b)
     if job.check:
         t1 = time.perf_counter()
         gold = run_golden(job.core, agent_from_job(job), job.in_spikes, job.snapshot_every, job.learn_array())
