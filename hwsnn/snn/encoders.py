@@ -1,11 +1,9 @@
 """Input encoders: Poisson rate, latency (time to first spike) and explicit spike rasters.
 
-Every encoder returns a raster: a ``uint8`` array of shape ``(T, n)`` (1 = spike at that step).
-
-The Poisson encoder draws from the counter-based generator of :mod:`hwsnn.rng`: the spike of
-input ``i`` at step ``t`` is ``uniform(key(seed, stream), i, counter0 + t) < rate * dt``, a pure
-function of its coordinates.  The same seed therefore gives the same raster regardless of
-threads or chunking, and encoding steps ``[t0, t1)`` separately reproduces the same rows.
+One Poisson encoder, :func:`poisson_events` (CSR over steps, event driven: geometric gaps drawn
+from the counter-based generator of :mod:`hwsnn.rng`, so the result is a pure function of
+``(rates, seed, counter base)``); it feeds the engine's layer kernel, and :func:`poisson_raster`
+is its dense ``uint8`` ``(T, n)`` view (1 = spike at that step) for :class:`hwsnn.snn.Network`.
 """
 
 from __future__ import annotations
@@ -25,32 +23,21 @@ POISSON_STREAM = 0x5053
 """Default RNG stream of the Poisson encoder (distinct from device-noise streams)."""
 
 
-@njit(cache=True)
-def _poisson(p, n_steps, k, counter0, out):
-    n = p.shape[1]
-    per_step = p.shape[0] != 1
-    for t in range(n_steps):
-        row = t if per_step else 0
-        for i in range(n):
-            pr = p[row, i]
-            if pr > 0.0 and uniform(k, i, counter0 + t) < pr:
-                out[t, i] = 1
-
-
 def poisson_raster(rates, n_steps: int, dt: float = 1e-3, seed: int = 0, *, stream: int = POISSON_STREAM,
                    counter0: int = 0) -> np.ndarray:
-    """Bernoulli-per-step approximation of independent Poisson spike trains.
+    """Dense ``(T, n)`` view of :func:`poisson_events` (the one Poisson encoder).
 
     Parameters
     ----------
     rates : array_like
-        Rates in Hz, shape ``(n,)`` (constant) or ``(n_steps, n)`` (time-varying).
+        Constant rates in Hz, shape ``(n,)``.
     n_steps : int
         Number of steps ``T``.
     dt : float
         Step in seconds; the spike probability per step is ``rate * dt`` and must be <= 1.
     seed, stream : int
-        Random key; ``counter0`` offsets the step counter (to continue a raster).
+        Random key; ``counter0`` is the counter base of the draws (a different ``counter0`` gives
+        an independent raster, like the engine's per-presentation counter).
 
     Returns
     -------
@@ -61,17 +48,16 @@ def poisson_raster(rates, n_steps: int, dt: float = 1e-3, seed: int = 0, *, stre
     if not dt > 0:
         raise ConfigError("dt", f"must be > 0, not {dt}")
     r = np.asarray(rates, dtype=np.float64)
-    if r.ndim == 1:
-        r = r[None, :]
-    elif r.ndim != 2 or r.shape[0] != n_steps:
-        raise ConfigError("rates", f"must have shape (n,) or (n_steps={n_steps}, n), not {np.shape(rates)}")
+    if r.ndim != 1:
+        raise ConfigError("rates", f"must have shape (n,), not {np.shape(rates)}")
     if not np.all(np.isfinite(r)) or np.any(r < 0):
         raise ConfigError("rates", "must be finite and >= 0 Hz")
-    p = np.ascontiguousarray(r * dt)
-    if p.size and p.max() > 1.0:
-        raise ConfigError("rates", f"rate * dt = {p.max():.3g} > 1: the step is too long for this rate")
-    out = np.zeros((n_steps, r.shape[1]), dtype=np.uint8)
-    _poisson(p, int(n_steps), key(int(seed), int(stream)), np.int64(counter0), out)
+    if r.size and r.max() * dt > 1.0:
+        raise ConfigError("rates", f"rate * dt = {r.max() * dt:.3g} > 1: the step is too long for this rate")
+    ptr, idx = poisson_events(np.ascontiguousarray(r), float(dt) * 1e3, int(n_steps), key(int(seed), int(stream)),
+                              np.int64(counter0))
+    out = np.zeros((n_steps, r.shape[0]), dtype=np.uint8)
+    out[np.repeat(np.arange(n_steps), np.diff(ptr)), idx] = 1
     return out
 
 

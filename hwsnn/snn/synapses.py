@@ -58,6 +58,8 @@ class SynapseConfig(ParamsMixin):
     """``"ideal"`` (float), ``"int"`` (quantised codes, integer rule twins) or ``"crossbar"``."""
     W_BITS: int = 8
     """Weight code width of the ``"int"`` backend."""
+    X_BITS: int = 8
+    """Trace width of the ``"int"`` backend (``stdp_trace``'s ``X_BITS``)."""
     device: object = "ideal"
     """Crossbar backend: device preset name or :class:`hwsnn.devices.DeviceParams`."""
     crossbar: object = None
@@ -69,6 +71,7 @@ class SynapseConfig(ParamsMixin):
     def __post_init__(self):
         check_choice(self, "backend", SYNAPSE_BACKENDS)
         check_int(self, "W_BITS", 1, 16)
+        check_int(self, "X_BITS", 1, 16)
 
 
 def _check_w(w, n_pre, n_post, w_min, w_max) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Encoders: Poisson statistics and determinism, latency order, raster validation."""
+"""Encoders: the Poisson encoder (events and their dense view) statistics and determinism, latency
+order, raster validation."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import numpy as np
 import pytest
 
 from hwsnn.errors import ConfigError
-from hwsnn.snn import as_raster, latency_raster, poisson_raster
+from hwsnn.rng import key
+from hwsnn.snn import as_raster, latency_raster, poisson_events, poisson_raster
 
 
 def test_poisson_rate_within_binomial_bounds():
@@ -31,22 +33,22 @@ def test_poisson_deterministic_and_seeded():
     c = poisson_raster(rates, 500, seed=8)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
-    # a continuation with counter0 reproduces the rows of one long raster (chunking-independent)
-    first = poisson_raster(rates, 200, seed=7)
-    rest = poisson_raster(rates, 300, seed=7, counter0=200)
-    np.testing.assert_array_equal(np.vstack([first, rest]), a)
+    # the counter base gives independent rasters (the engine's per-presentation counter)
+    assert not np.array_equal(poisson_raster(rates, 500, seed=7, counter0=1 << 24), a)
+
+
+def test_dense_view_is_the_event_encoder():
+    rates = np.linspace(0, 150, 33)
+    r = poisson_raster(rates, 400, 5e-4, seed=3, counter0=5)
+    ptr, idx = poisson_events(rates, 0.5, 400, key(3, 0x5053), np.int64(5))
+    assert r.sum() == idx.shape[0] > 0
+    for t in range(400):
+        np.testing.assert_array_equal(np.flatnonzero(r[t]), idx[ptr[t]:ptr[t + 1]])
 
 
 def test_poisson_independent_inputs():
     r = poisson_raster(np.full(2, 300.0), 20000, seed=1).astype(float)
     assert abs(np.corrcoef(r[:, 0], r[:, 1])[0, 1]) < 0.04
-
-
-def test_poisson_time_varying_rates():
-    rates = np.zeros((1000, 2))
-    rates[500:, 0] = 500.0
-    r = poisson_raster(rates, 1000, seed=0)
-    assert r[:500].sum() == 0 and r[500:, 0].sum() > 150 and r[:, 1].sum() == 0
 
 
 def test_latency_order():

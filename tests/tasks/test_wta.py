@@ -173,12 +173,12 @@ def _rule_on_rasters(w0, pre_r, post_r, cfg: WTAConfig, post2_late: bool = False
 
 
 def test_wta_rule_equals_general_engine_triplet_stdp():
-    # The fused WTA kernel's rule is pinned to reference_rule by the test above; here the same
-    # rule is checked against hwsnn.plasticity.TripletSTDP running in the general engine
-    # (hwsnn.snn.Network) on forced pre and post rasters, so the two implementations of the D&C
-    # triplet rule cannot drift apart.  Weights stay inside the bounds (no clipping), where the
-    # engine's single clip of the summed change and the kernel's two clips agree.
-    from hwsnn.plasticity import TripletSTDP
+    # The fused WTA kernel's rule is pinned to reference_rule by the test above; here the engine's
+    # TripletSTDP (the same hooks the fused kernel calls) runs in the general network
+    # (hwsnn.snn.Network, its generated per-projection kernel) on forced pre and post rasters and is
+    # checked against the same reference, so the two kernel generators cannot drift apart.  Weights
+    # stay inside the bounds (no clipping).
+    from hwsnn.engine.rules import TripletSTDP
     from hwsnn.snn import Network
 
     cfg = _tiny(nu_pre=0.003, nu_post=0.01)
@@ -192,8 +192,8 @@ def test_wta_rule_equals_general_engine_triplet_stdp():
     net.add_input("pre", n_in)
     net.add_input("post", n_exc)
     rule = TripletSTDP(nu_pre=cfg.nu_pre, nu_post=cfg.nu_post, tau_pre=cfg.tau_pre * 1e-3,
-                       tau_post1=cfg.tau_post1 * 1e-3, tau_post2=cfg.tau_post2 * 1e-3, w_max=cfg.w_max)
-    proj = net.connect("pre", "post", w=w0.copy(), rule=rule)
+                       tau_post1=cfg.tau_post1 * 1e-3, tau_post2=cfg.tau_post2 * 1e-3)
+    proj = net.connect("pre", "post", w=w0.copy(), rule=rule, w_max=cfg.w_max)
     net.run(steps, inputs={"pre": pre_r, "post": post_r})
     w_eng = proj.syn.weights()
     assert 0.0 < w_ref.min() and w_ref.max() < cfg.w_max, "the case must stay inside the bounds"

@@ -6,3 +6,10 @@ from hwsnn.engine.rules.stdp import PairSTDP, PairSTDPInt, TripletSTDP, TripletS
 
 __all__ = ["TripletSTDP", "TripletSTDPInt", "PairSTDP", "PairSTDPInt", "HeteroSTDP", "HeteroSTDPInt",
            "SynapticScaling"]
+from hwsnn.engine.rules.threshold import (AdaptiveThresholdInt, HomeostaticIP, HomeostaticIPInt, StepwiseGated,
+                                          StepwiseGatedInt)
+from hwsnn.engine.rules.homeostasis import (Normalize, NormalizeInt, RateScaling, RateScalingInt, StepwiseScaling,
+                                            StepwiseScalingInt)
+
+__all__ += ["StepwiseGated", "StepwiseGatedInt", "HomeostaticIP", "HomeostaticIPInt", "AdaptiveThresholdInt",
+            "Normalize", "NormalizeInt", "StepwiseScaling", "StepwiseScalingInt", "RateScaling", "RateScalingInt"]
