@@ -3,6 +3,7 @@ equal and with adaptive weights, on ideal and STO-crossbar synapses (and the cro
 device-to-device variation), several seeds; writes one JSON line per run.
 
     python benchmarks/synergy.py --dataset digits --seeds 0,1,2,3,4 --out results/synergy_digits.jsonl
+    python benchmarks/synergy.py summary results/synergy_digits.jsonl results/synergy_lambda.png
 """
 
 from __future__ import annotations
@@ -78,5 +79,51 @@ def main() -> None:
                 print(f"{setting:16s} {v:10s} seed {seed}: {r['accuracy']:.3f} ({row['seconds']:.0f} s)", flush=True)
 
 
+
+
+def summarise(path: Path, png: Path | None = None) -> str:
+    """Markdown table (mean +- std per setting and variant) and, with ``png``, the lambda trajectories."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], r["setting"], r["variant"]), []).append(r)
+    out = ["| dataset | synapses | variant | accuracy (mean ± std) | seeds | per seed | s / run |", "|---|---|---|---|---|---|---|"]
+    for (ds, setting, v), rs in groups.items():
+        acc = np.array([r["accuracy"] for r in rs]) * 100
+        per = " / ".join(f"{a:.1f}" for a in acc)
+        secs = np.mean([r["seconds"] for r in rs])
+        out.append(f"| {ds} | {setting} | {v} | {acc.mean():.1f} ± {acc.std():.1f} | {len(rs)} | {per} | {secs:.0f} |")
+    if png is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        adaptive = [(k, rs) for k, rs in groups.items() if k[2] in ("credit", "es", "components")]
+        if adaptive:
+            fig, axes = plt.subplots(1, len(adaptive), figsize=(4 * len(adaptive), 3.4), squeeze=False, sharey=True)
+            names = ["triplet STDP", "hetero STDP", "synaptic scaling"]
+            for ax, ((ds, setting, v), rs) in zip(axes[0], adaptive):
+                for k, r in enumerate(rs):
+                    lam = np.array(r["lambda_trajectory"])
+                    x = np.linspace(0, 1, lam.shape[0])
+                    for m in range(lam.shape[1]):
+                        ax.plot(x, lam[:, m], color=f"C{m}", alpha=0.6, lw=1, label=names[m] if k == 0 else None)
+                ax.set_title(f"{ds}, {setting}, {v}", fontsize=9)
+                ax.set_xlabel("fraction of training")
+                ax.grid(alpha=0.3)
+            axes[0][0].set_ylabel("mechanism weight lambda")
+            axes[0][0].legend(fontsize=7)
+            fig.suptitle("Adaptive mechanism weights over training (one line per seed)", fontsize=10)
+            fig.tight_layout()
+            fig.savefig(png, dpi=110)
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == "summary":  # python benchmarks/synergy.py summary RESULTS.jsonl [PLOT.png]
+        print(summarise(Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None))
+    else:
+        main()
