@@ -264,27 +264,31 @@ def test_crossbar_backend_deterministic_per_seed():
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("neuron", [LifStepwiseNeuron(unit=LifStepwiseParams(THETA_BASE=100, THETA_STEP=20, LEARN_UP=30,
-                                                                               LEARN_DN=60)),
-                                    LifStepwiseFloatNeuron(THETA_BASE=100, THETA_STEP=20, LEARN_UP=30, LEARN_DN=60)])
-def test_stepwise_gated_rule_in_network(neuron):
+@pytest.mark.parametrize("neuron,backend", [
+    (LifStepwiseNeuron(unit=LifStepwiseParams(THETA_BASE=100, THETA_STEP=20, LEARN_UP=30, LEARN_DN=60)), "int"),
+    (LifStepwiseFloatNeuron(THETA_BASE=100, THETA_STEP=20, LEARN_UP=30, LEARN_DN=60), "int"),
+    (LifStepwiseFloatNeuron(THETA_BASE=100, THETA_STEP=20, LEARN_UP=30, LEARN_DN=60), "ideal"),
+])
+def test_stepwise_gated_rule_in_network(neuron, backend):
     """R5c: every weight change happens on a pre spike and goes in the direction of the post
-    neuron's learning flags at that step (float rule's integer twin on the int backend)."""
+    neuron's learning flags at that step (the float rule on ideal weights, its integer twin on
+    the int backend)."""
     rng = np.random.default_rng(9)
     n_in, n_out, T = 20, 5, 300
     raster = poisson_raster(np.full(n_in, 50.0), T, seed=9)
-    net = Network(synapse="int")
+    net = Network(synapse=backend)
     net.add_input("in", n_in)
     pop = net.add_population("out", neuron, n_out)
     w0 = rng.integers(0, 20, (n_in, n_out)) / 255
     gain = 4 if neuron.integer else 4.0 * 255  # ~10 codes per input spike x 4 crosses theta in a few steps
     proj = net.connect("in", "out", w=w0, rule=StepwiseGated(w_step=1 / 255), gain=gain)
     moved_up = moved_dn = 0
+    codes = (lambda: proj.syn.q.copy()) if backend == "int" else (lambda: np.rint(proj.syn.w * 255).astype(int))
     for t in range(T):
-        q0 = proj.syn.q.copy()
+        q0 = codes()
         net.run(1, {"in": raster[t:t + 1]})
         up, dn = pop.learn_flags()
-        dq = proj.syn.q - q0
+        dq = codes() - q0
         rows = raster[t] > 0
         assert np.all(dq[~rows] == 0)
         expect = np.where(up, 1, np.where(dn, -1, 0))[None, :] * np.ones((rows.sum(), 1), int)

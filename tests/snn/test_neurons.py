@@ -130,3 +130,14 @@ def test_bad_neuron_config(cls, field, value):
     with pytest.raises(ValidationError) as e:
         cls(**{field: value})
     assert field in str(e.value) or "v_reset" in str(e.value)
+
+
+def test_stepwise_float_twin_closed_form():
+    """Below threshold the float twin is linear: constant input I gives
+    ``v_k = I (1 - (1 - 2**-s)**k) / 2**-s`` (no floor in the leak, no rounding of the input)."""
+    p = LifStepwiseFloatNeuron(LEAK_SHIFT=3, THETA_BASE=1e4)
+    pop = Population(p, 1, 1e-3)
+    a = 2.0 ** -3
+    for k in range(1, 40):
+        _step(pop, 7.3)
+        assert pop.v[0] == pytest.approx(7.3 * (1 - (1 - a) ** k) / a, rel=1e-12)
