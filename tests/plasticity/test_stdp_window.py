@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from hwsnn.engine.contract import IntFormat
-from hwsnn.engine.rules import PairSTDP, TripletSTDP
+from hwsnn.engine.rules import PairSTDP, PairSTDPWD, TripletSTDP
 from hwsnn.plasticity.traces import tau_of_shift
 from hwsnn.snn import Network
 from hwsnn.spec.fixed import decay_ceil
@@ -32,7 +32,7 @@ W0 = 0.5
 FMT = IntFormat(8, 8)
 
 
-def _pair_run(rule, delta, backend="ideal", n_post=N_POST, pairs=1, period=0, seed=0):
+def _pair_run(rule, delta, backend="ideal", n_post=N_POST, pairs=1, period=0, seed=0, w0=W0):
     n_steps = T0 + 110 + pairs * period + 5
     pre = np.zeros((n_steps, 1), np.uint8)
     post = np.zeros((n_steps, n_post), np.uint8)
@@ -43,9 +43,9 @@ def _pair_run(rule, delta, backend="ideal", n_post=N_POST, pairs=1, period=0, se
     net = Network(dt=DT, synapse=backend, seed=seed)
     net.add_input("pre", 1)
     net.add_input("post", n_post)
-    proj = net.connect("pre", "post", w=W0, rule=rule)
+    proj = net.connect("pre", "post", w=w0, rule=rule)
     net.run(n_steps, {"pre": pre, "post": post})
-    return proj.syn.weights()[0] - W0 if backend == "ideal" else proj
+    return proj.syn.weights()[0] - w0 if backend == "ideal" else proj
 
 
 def exp_trace(tau):
@@ -168,3 +168,73 @@ def test_checker_rejects_mutant_window():
     want = np.array([pair_closed_form(rule.a_plus, rule.a_minus, exp_trace(rule.tau_pre), exp_trace(rule.tau_post), d)
                      for d in (-10, 10)])
     assert not np.allclose(got, want, rtol=1e-6)
+
+
+# -- weight-dependent pair STDP (soft bound, power law, Diehl & Cook power law) ------------------
+WD_RULES = {
+    "softbound": PairSTDPWD(weight_dependence="softbound", a_plus=0.01, a_minus=0.012),
+    "powerlaw": PairSTDPWD(weight_dependence="powerlaw", a_plus=0.01, a_minus=0.012, mu=0.5),
+    "dc_powerlaw": PairSTDPWD(weight_dependence="dc_powerlaw", a_plus=0.01, mu=0.2, x_tar=0.4),
+}
+
+
+W0_WD = 0.3  # away from 0.5, where the soft bounds' f_plus and f_minus coincide
+
+
+def wd_closed_form(rule: PairSTDPWD, delta: int, tr_pre=None, tr_post=None, w_max=1.0) -> float:
+    tr_pre = tr_pre or exp_trace(rule.tau_pre)
+    tr_post = tr_post or exp_trace(rule.tau_post)
+    p = 1.0 if rule.weight_dependence == "softbound" else rule.mu
+    up, dn = (w_max - W0_WD) ** p, W0_WD ** p
+    if rule.weight_dependence == "dc_powerlaw":
+        x = tr_pre(delta) if delta > 0 else 0.0
+        return rule.a_plus * (x - rule.x_tar) * up
+    if delta > 0:
+        return rule.a_plus * tr_pre(delta) * up
+    if delta < 0:
+        return -rule.a_minus * tr_post(-delta) * dn
+    return 0.0
+
+
+@pytest.mark.parametrize("name", list(WD_RULES))
+def test_weight_dependent_window_matches_closed_form(name):
+    rule = WD_RULES[name]
+    got = np.array([_pair_run(rule, d, w0=W0_WD) for d in DELTAS])
+    want = np.array([wd_closed_form(rule, d) for d in DELTAS])
+    np.testing.assert_allclose(got, np.repeat(want[:, None], N_POST, 1), rtol=1e-9, atol=1e-15)
+    dw, d = got[:, 0], np.array(DELTAS)
+    if name == "dc_powerlaw":
+        # LTP only while the pre trace exceeds x_tar: D < tau ln(1/x_tar); constant depression otherwise
+        crossing = rule.tau_pre / DT * math.log(1 / rule.x_tar)
+        assert np.all(dw[(d > 0) & (d < crossing - 1)] > 0) and np.all(dw[d > crossing + 1] < 0)
+        assert np.allclose(dw[d <= 0], dw[d <= 0][0]) and dw[d <= 0][0] < 0
+    else:
+        assert np.all(dw[d > 0] > 0) and np.all(dw[d < 0] < 0) and dw[d == 0][0] == 0
+
+
+@pytest.mark.parametrize("name", list(WD_RULES))
+def test_weight_dependent_integer_twin_mean(name):
+    """The integer twin's mean change (128 synapses, LFSR16 rounding) equals the closed form with
+    its effective constants, ``stdp_trace`` traces and table weight dependence (1 % + 4 sigma)."""
+    rule = WD_RULES[name].replace(a_plus=0.05, a_minus=0.06)
+    twin = rule.to_int(FMT, DT, 1.0)
+    lp, lm = twin.luts(255)
+    q0 = round(W0_WD * 255)
+    ap = twin.A_PLUS / 2 ** twin.SHIFT_PLUS * lp[q0] / 2 ** twin.B_F
+    am = twin.A_MINUS / 2 ** twin.SHIFT_MINUS * lm[q0] / 2 ** twin.B_F
+    tr_pre, tr_post = ceil_trace(twin.SHIFT_PRE), ceil_trace(twin.SHIFT_POST)
+    for delta in (-20, -5, 5, 20):
+        proj = _pair_run(rule, delta, backend="int", n_post=128, w0=q0 / 255)
+        mean = (proj.syn.q[0] - q0).mean()  # codes
+        if name == "dc_powerlaw":
+            x = round(tr_pre(delta) * 255) if delta > 0 else 0
+            want = ap * (x - twin.X_TAR)
+        else:
+            want = ap * round(tr_pre(delta) * 255) if delta > 0 else -am * round(tr_post(-delta) * 255)
+        assert abs(mean - want) <= 0.01 * abs(want) + 4 * 0.5 / math.sqrt(128) + 2 ** -8 * abs(want), \
+            (name, delta, mean, want)
+        # and the float rule's change within 25 % at |D| = 5 ms (the 20 ms time constant becomes the
+        # shift decay's 15.5 ms; dc_powerlaw subtracts x_tar, which amplifies the relative gap)
+        if abs(delta) == 5:
+            f = wd_closed_form(rule, delta)
+            assert abs(mean / 255 - f) <= 0.25 * abs(f) + 0.5 / 255, (name, delta, mean / 255, f)

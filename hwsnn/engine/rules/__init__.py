@@ -13,3 +13,6 @@ from hwsnn.engine.rules.homeostasis import (Normalize, NormalizeInt, RateScaling
 
 __all__ += ["StepwiseGated", "StepwiseGatedInt", "HomeostaticIP", "HomeostaticIPInt", "AdaptiveThresholdInt",
             "Normalize", "NormalizeInt", "StepwiseScaling", "StepwiseScalingInt", "RateScaling", "RateScalingInt"]
+from hwsnn.engine.rules.pair_wd import PairSTDPWD, PairSTDPWDInt
+
+__all__ += ["PairSTDPWD", "PairSTDPWDInt"]
