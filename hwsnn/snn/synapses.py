@@ -1,19 +1,14 @@
 """Pluggable synapse backends of a projection: ideal float, quantised integer, memristor crossbar.
 
 All three store a weight matrix ``w[n_pre, n_post]`` (row = presynaptic neuron) on
-``[w_min, w_max]`` and offer the same operations to the network engine:
-
-* ``propagate(rows, out)`` -- event-driven input: ``out[j] += sum_{i in rows} w[i, j]`` in weight
-  units (work proportional to the number of spiking rows);
-* ``weights()`` -- the current effective weights as a float array (a copy);
-* ``advance(dt)`` -- advance the backend clock (device drift/relaxation on a crossbar).
-
-Backend specifics the plasticity learners use:
+``[w_min, w_max]`` (:class:`hwsnn.snn.Network` uses ``w_min = 0``) and offer ``weights()`` (the
+current effective weights as a float array, a copy) and ``advance(dt)`` (the backend clock:
+device drift/relaxation on a crossbar).  The network reads them event driven
+(:func:`accumulate_rows` over the spiking rows; the crossbar's ``read_currents``):
 
 * ``"ideal"``: ``w`` is the float64 matrix itself; float rules update it in place.
 * ``"int"``: ``q`` holds ``int64`` codes ``0..W_MAX``; weight = ``w_min + q * lsb`` with
   ``lsb = (w_max - w_min) / W_MAX``; integer rule twins update ``q`` in place.
-  ``propagate_codes`` sums raw codes (the input of integer neurons).
 * ``"crossbar"``: weights are conductances of a :class:`hwsnn.crossbar.Crossbar`; reads go
   through its periphery (read noise, ADC); a float rule's desired change is handed to
   :meth:`CrossbarSynapses.commit`, which issues ``Crossbar.update`` (pulses with stochastic
@@ -96,10 +91,6 @@ class IdealSynapses:
         self.n_pre, self.n_post, self.w_min, self.w_max = n_pre, n_post, float(w_min), float(w_max)
         self.w = _check_w(w, n_pre, n_post, w_min, w_max)
 
-    def propagate(self, rows, out):
-        if rows.shape[0]:
-            accumulate_rows(self.w, rows, out)
-
     def weights(self) -> np.ndarray:
         return self.w.copy()
 
@@ -119,18 +110,6 @@ class IntSynapses:
         self.lsb = (self.w_max - self.w_min) / self.W_MAX
         w = _check_w(w, n_pre, n_post, w_min, w_max)
         self.q = np.ascontiguousarray(np.clip(np.rint((w - self.w_min) / self.lsb), 0, self.W_MAX).astype(np.int64))
-        self._buf = np.zeros(n_post, dtype=np.int64)
-
-    def propagate(self, rows, out):
-        if rows.shape[0]:
-            self._buf[:] = 0
-            accumulate_rows(self.q, rows, self._buf)
-            out += self.w_min * rows.shape[0] + self.lsb * self._buf
-
-    def propagate_codes(self, rows, out):
-        """``out[j] += sum_{i in rows} q[i, j]`` (integer codes, for integer neurons)."""
-        if rows.shape[0]:
-            accumulate_rows(self.q, rows, out)
 
     def weights(self) -> np.ndarray:
         return self.w_min + self.q * self.lsb
@@ -157,10 +136,6 @@ class CrossbarSynapses:
         self.program_result = self.xbar.program(_check_w(w, n_pre, n_post, w_min, w_max), verify=verify)
         self._all_cols = np.arange(n_post, dtype=np.int64)
         self._cache = None
-
-    def propagate(self, rows, out):
-        if rows.shape[0]:
-            out += self.xbar.read_currents(rows)
 
     def weights(self) -> np.ndarray:
         # noise-free effective weights; cached until the next write or clock advance
