@@ -148,7 +148,9 @@ def run_bench(
         sources = [src]
         build_waves = False
         if waves and sim == "verilator":
-            build_args += ["--trace-fst"] if waves == "fst" else ["--trace"]
+            build_waves = True  # --trace and VM_TRACE=1 for cocotb's Verilator main
+            if waves == "fst":
+                build_args += ["--trace-fst", "-CFLAGS", "-DVM_TRACE_FST=1"]
         elif waves == "fst":
             build_waves = True  # the cocotb runner's own FST dump module
         elif waves == "vcd":
@@ -200,7 +202,7 @@ def run_bench(
                 seed=seed,
                 timescale=("1ns", "1ps"),
                 log_file=log_path,
-                waves=bool(waves) and sim == "icarus" and waves == "fst",
+                waves=bool(waves) and (sim == "verilator" or waves == "fst"),
             )
         except SystemExit:
             pass

@@ -88,9 +88,12 @@ def _report(args) -> int:
 
     rep = report(units=args.unit)
     rows = rep["rows"] if isinstance(rep, dict) and "rows" in rep else rep
-    print(f"{'unit':<14} {'LUT4':>6} {'CARRY':>6} {'FF':>5} {'LC':>5} {'fmax MHz':>9}")
+    print(f"{'unit':<14} {'LUT4':>6} {'CARRY':>6} {'FF':>5} {'BRAM':>5} {'LC':>5} {'fmax MHz':>9}")
     for r in rows:
-        print(f"{r['unit']:<14} {r['lut4']:>6} {r['carry']:>6} {r['ff']:>5} {r.get('lc', 0):>5} {r['fmax_mhz']:>9.1f}")
+        lc = f"{r.get('lc', 0)}{'*' if r.get('lc_includes_harness') else ''}"
+        print(f"{r['unit']:<14} {r['lut4']:>6} {r['carry']:>6} {r['ff']:>5} {r.get('bram', 0):>5} {lc:>5} {r['fmax_mhz']:>9.1f}")
+    if any(r.get("lc_includes_harness") for r in rows):
+        print("* LC of the serial I/O harness placement (the unit has more I/O bits than the package has pins)")
     if args.out:
         write_json(out_dir(args, args.out) / "rtl_report.json", rep)
     emit_json(args, rep)
