@@ -41,6 +41,16 @@ __all__ = ["SIM_DIR", "BenchResult", "run_bench", "build_root"]
 SIM_DIR = Path(__file__).resolve().parent
 
 
+_BUILD_ARGS = {
+    # -Wno-fatal: Amaranth output trips WIDTH lint warnings.  The rest is speed: cocotb builds with
+    # --public-flat-rw (every signal visible), so let the C++ compiler optimise (OPT_FAST) and
+    # skip X-randomisation code (every Amaranth register has an initial value).
+    "verilator": ("-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert"),
+}
+_BUILD_ENV = {"verilator": {"MAKEFLAGS": "OPT_FAST=-O2 OPT_GLOBAL=-O2"}}
+"""Make variables for the Verilator C++ build (its makefile defaults to -Os)."""
+
+
 def build_root() -> Path:
     """Where simulator builds are cached (``HWSNN_SIM_BUILD`` or ``~/.cache/hwsnn/sim_build``)."""
     root = os.environ.get("HWSNN_SIM_BUILD") or os.path.join(os.path.expanduser("~"), ".cache", "hwsnn", "sim_build")
@@ -134,9 +144,9 @@ def run_bench(
     toolchain = f"{sys.prefix}\n{os.path.dirname(cocotb.__file__)}\n{getattr(tool, 'version', '')}"
     if waves not in (None, "vcd", "fst"):
         raise ValueError(f"waves must be None, 'vcd' or 'fst', not {waves!r}")
-    digest = hashlib.sha256(f"{sim}\n{unit}\n{toolchain}\n{waves}\n{verilog}".encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{sim}\n{unit}\n{toolchain}\n{waves}\n{_BUILD_ARGS.get(sim)}{_BUILD_ENV.get(sim)}\n{verilog}".encode()).hexdigest()[:16]
     bdir = Path(build_dir) if build_dir else build_root() / f"{unit}-{sim}-{digest}"
-    env = sim_env(sim)
+    env = {**sim_env(sim), **_BUILD_ENV.get(sim, {})}
     with _locked(bdir), _patched_environ(env):
         bdir.mkdir(parents=True, exist_ok=True)
         src = bdir / f"{unit}.v"
@@ -144,7 +154,7 @@ def run_bench(
             src.write_text(verilog)
         runner = get_runner(sim)
         t0 = time.perf_counter()
-        build_args = ["-Wno-fatal"] if sim == "verilator" else []
+        build_args = list(_BUILD_ARGS.get(sim, ()))
         sources = [src]
         build_waves = False
         if waves and sim == "verilator":
