@@ -371,10 +371,7 @@ class Network:
         if syn.kind == "crossbar":
             out += p.scale * syn.xbar.read_currents(rows)
             return
-        w = syn.w if syn.kind == "ideal" else syn.q
-        buf = np.zeros(dst.n, w.dtype)
-        accumulate_rows(w, rows, buf)
-        out += p.scale * buf
+        accumulate_rows(syn.w if syn.kind == "ideal" else syn.q, rows, p.scale, out)
 
     def _plasticity(self, p: Projection, cur: dict, step: int) -> None:
         pre_idx, post_idx = cur[p.src], cur[p.dst]

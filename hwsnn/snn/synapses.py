@@ -36,13 +36,14 @@ SYNAPSE_BACKENDS = ("ideal", "int", "crossbar")
 
 
 @njit(cache=True)
-def accumulate_rows(w, rows, out):
-    """``out[j] += sum_{i in rows} w[i, j]`` (event-driven input propagation)."""
+def accumulate_rows(w, rows, scale, out):
+    """``out[j] += scale * w[i, j]`` for each ``i`` in ``rows`` in turn (event-driven input; the
+    layer kernel's order of additions, so both give the same floating-point sums)."""
     n_post = w.shape[1]
     for a in range(rows.shape[0]):
         i = rows[a]
         for j in range(n_post):
-            out[j] += w[i, j]
+            out[j] += scale * w[i, j]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -141,3 +141,33 @@ def test_stepwise_float_twin_closed_form():
     for k in range(1, 40):
         _step(pop, 7.3)
         assert pop.v[0] == pytest.approx(7.3 * (1 - (1 - a) ** k) / a, rel=1e-12)
+
+
+@pytest.mark.parametrize("neuron", [LifNeuron(v_thresh=3.0, tau_m=0.02, refractory=2e-3),
+                                    LifStepwiseFloatNeuron(THETA_BASE=6.0, THETA_STEP=1.0, WINDOW=8, RATE_HI=1)])
+def test_new_neurons_run_in_the_layer_kernel_as_in_network(neuron):
+    """The same hooks in the main job's fused layer kernel and in Network: with no inhibition and no
+    learning, the layer (input integrated in the same step) spikes like a Network fed the raster one
+    step earlier (its one-step synaptic delay)."""
+    from hwsnn.config import parse_config
+    from hwsnn.engine.layer import LayerNetwork
+    from hwsnn.snn import Network
+
+    cfg = parse_config({"network": {"n_exc": 8, "efficacy": 4.0, "inhibition": "direct", "w_inh_total": 0.0},
+                        "homeostasis": {"norm_per_input": 0.0}, "rules": [], "neuron": neuron.model_dump(),
+                        "synapse": {"backend": "ideal"}})
+    layer = LayerNetwork(cfg, 50, seed=3, record=True)
+    n_on = layer.n_on
+    raster = np.random.default_rng(4).random((n_on, 50)) < 0.05
+    np.clip(layer.w, 0.0, None, out=layer.w)  # the layer's initial weights may dip below 0
+    w = layer.weights()
+    counts = layer.present_raster(raster, learn=False)
+    net = Network(dt=layer.dt)
+    net.add_input("in", 50)
+    pop = net.add_population("exc", neuron, 8)
+    net.connect("in", "exc", w=w, gain=4.0, w_max=float(w.max()) + 1e-9)
+    out = net.run(n_on + 1, {"in": np.vstack([raster, np.zeros((1, 50), bool)])}, learning=False)
+    assert counts.sum() > 5
+    np.testing.assert_array_equal(out.spikes["exc"][1:].sum(0), counts)
+    np.testing.assert_array_equal(out.spikes["exc"][1:], layer.record.spikes[:n_on])
+    np.testing.assert_allclose(pop.v, layer.record.v[n_on - 1], rtol=1e-13, atol=1e-13)

@@ -137,7 +137,7 @@ class _SlowRule(Rule):
     """Steps between applications (phase ``slow_rules``, while learning)."""
 
     def consts(self, ctx: CompileContext):
-        network_only(self, ctx)
+        network_only(self, ctx, "acts every `period` steps")
         return None
 
     def init_state(self, n_post: int) -> dict:

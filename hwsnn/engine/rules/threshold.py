@@ -48,11 +48,11 @@ __all__ = ["StepwiseGated", "StepwiseGatedInt", "HomeostaticIP", "HomeostaticIPI
            "network_only"]
 
 
-def network_only(rule: Rule, ctx: CompileContext) -> None:
+def network_only(rule: Rule, ctx: CompileContext, why: str = "reads neuron state") -> None:
     """Raise unless compiled by :class:`hwsnn.snn.Network` (whose context supplies neuron inputs)."""
     if not getattr(ctx, "neuron_inputs", False):
-        raise ConfigError(f"rules.{rule.kind}", "reads neuron state: it runs in hwsnn.snn.Network only, not in the "
-                                                "fused layer kernel")
+        raise ConfigError(f"rules.{rule.kind}", f"{why}: it runs in hwsnn.snn.Network only, not in the fused layer "
+                                                "kernel")
 
 
 # ---------------------------------------------------------------------------------------------
