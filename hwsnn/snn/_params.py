@@ -1,74 +1,13 @@
-"""Validation helpers shared by the parameter dataclasses of :mod:`hwsnn.snn` and :mod:`hwsnn.plasticity`.
+"""Literal helper of the integer twins: a coefficient as an 8-bit mantissa and a shift.
 
-Every check raises :class:`hwsnn.errors.ConfigError` naming the offending field, so a bad value in
-a config file surfaces as one clear line instead of a NaN deep inside a kernel.
+(Parameter validation is pydantic's, through :class:`hwsnn.engine.contract.Params`.)
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
-import numpy as np
-
-from hwsnn.errors import ConfigError
-
-__all__ = ["check_float", "check_int", "check_choice", "ParamsMixin", "mant_exp"]
-
-
-def check_float(obj, name: str, lo: float | None = None, hi: float | None = None, *,
-                lo_open: bool = False, allow_inf: bool = False) -> float:
-    """Validate ``obj.<name>`` as a real number in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
-    v = getattr(obj, name)
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise ConfigError(name, f"must be a number, not {v!r}")
-    v = float(v)
-    if math.isnan(v) or (math.isinf(v) and not allow_inf):
-        raise ConfigError(name, f"must be finite, not {v}")
-    if lo is not None and (v <= lo if lo_open else v < lo):
-        raise ConfigError(name, f"must be {'>' if lo_open else '>='} {lo}, not {v}")
-    if hi is not None and v > hi:
-        raise ConfigError(name, f"must be <= {hi}, not {v}")
-    return v
-
-
-def check_int(obj, name: str, lo: int | None = None, hi: int | None = None) -> int:
-    """Validate ``obj.<name>`` as an integer in ``[lo, hi]``."""
-    v = getattr(obj, name)
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise ConfigError(name, f"must be an integer, not {v!r}")
-    v = int(v)
-    if lo is not None and v < lo:
-        raise ConfigError(name, f"must be >= {lo}, not {v}")
-    if hi is not None and v > hi:
-        raise ConfigError(name, f"must be <= {hi}, not {v}")
-    return v
-
-
-def check_choice(obj, name: str, choices) -> str:
-    """Validate ``obj.<name>`` as one of ``choices``."""
-    v = getattr(obj, name)
-    if v not in choices:
-        raise ConfigError(name, f"must be one of {list(choices)}, not {v!r}")
-    return v
-
-
-class ParamsMixin:
-    """``replace`` / ``as_dict`` / ``from_dict`` (unknown keys -> ConfigError) for frozen dataclasses."""
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
-
-    def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-
-    @classmethod
-    def from_dict(cls, d: dict):
-        names = {f.name for f in dataclasses.fields(cls)}
-        for k in d:
-            if k not in names:
-                raise ConfigError(k, f"unknown parameter of {cls.__name__}; known: {sorted(names)}")
-        return cls(**d)
+__all__ = ["mant_exp"]
 
 
 def mant_exp(a: float, m_bits: int = 8, e_max: int = 48) -> tuple[int, int]:

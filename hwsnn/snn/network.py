@@ -195,7 +195,7 @@ class Network:
         if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not dt > 0:
             raise ConfigError("dt", f"must be a positive number of seconds, not {dt!r}")
         if isinstance(synapse, str):
-            synapse = SynapseConfig(backend="int" if synapse == "integer" else synapse)
+            synapse = SynapseConfig.checked(backend="int" if synapse == "integer" else synapse)
         if not isinstance(synapse, SynapseConfig):
             raise ConfigError("synapse", f"must be a backend name or SynapseConfig, not {type(synapse).__name__}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

@@ -20,13 +20,14 @@ device drift/relaxation on a crossbar).  The network reads them event driven
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from numba import njit
+from pydantic import ConfigDict, Field, ValidationError
 
+from hwsnn.engine.contract import Params
 from hwsnn.errors import ConfigError
-from hwsnn.snn._params import ParamsMixin, check_choice, check_int
 
 __all__ = ["SYNAPSE_BACKENDS", "SynapseConfig", "IdealSynapses", "IntSynapses", "CrossbarSynapses", "make_synapses",
            "accumulate_rows"]
@@ -46,28 +47,33 @@ def accumulate_rows(w, rows, scale, out):
             out[j] += scale * w[i, j]
 
 
-@dataclass(frozen=True, kw_only=True)
-class SynapseConfig(ParamsMixin):
+class SynapseConfig(Params):
     """Which synapse backend the network's projections use (one field switches all of them)."""
 
-    backend: str = "ideal"
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    backend: Literal["ideal", "int", "crossbar"] = "ideal"
     """``"ideal"`` (float), ``"int"`` (quantised codes, integer rule twins) or ``"crossbar"``."""
-    W_BITS: int = 8
+    W_BITS: int = Field(8, ge=1, le=16)
     """Weight code width of the ``"int"`` backend."""
-    X_BITS: int = 8
+    X_BITS: int = Field(8, ge=1, le=16)
     """Trace width of the ``"int"`` backend (``stdp_trace``'s ``X_BITS``)."""
-    device: object = "ideal"
+    device: Any = "ideal"
     """Crossbar backend: device preset name or :class:`hwsnn.devices.DeviceParams`."""
-    crossbar: object = None
+    crossbar: Any = None
     """Crossbar backend: :class:`hwsnn.crossbar.CrossbarConfig` (``None`` = defaults); its mapping
     bounds are replaced by each projection's ``[w_min, w_max]``."""
     verify: bool = True
     """Crossbar backend: program the initial weights with write-verify."""
 
-    def __post_init__(self):
-        check_choice(self, "backend", SYNAPSE_BACKENDS)
-        check_int(self, "W_BITS", 1, 16)
-        check_int(self, "X_BITS", 1, 16)
+    @classmethod
+    def checked(cls, **fields) -> "SynapseConfig":
+        """Validated, with a :class:`~hwsnn.errors.ConfigError` naming the first bad field."""
+        try:
+            return cls(**fields)
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise ConfigError(".".join(str(x) for x in err["loc"]) or "synapse", err["msg"]) from None
 
 
 def _check_w(w, n_pre, n_post, w_min, w_max) -> np.ndarray:
