@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from hwsnn.hw.lif_stepwise import LIF_MUTANTS
-from hwsnn.hw.stdp import TRACE_MUTANTS, UPDATE_MUTANTS
+from hwsnn.hw.registry import get, names
 from hwsnn.hw.verify import verify_unit
 from hwsnn.spec.units import LifStepwiseParams, StdpTraceParams, StdpUpdateParams
 
 pytestmark = pytest.mark.rtl
 
-UNITS = ["lif_stepwise", "stdp_trace", "stdp_update"]
+UNITS = [n for n in names("unit") if n != "lfsr16"]  # lfsr16: tests/sim/test_cocotb_lfsr.py
 SIMS = ["verilator", "icarus"]
 
 NON_DEFAULT = {
@@ -28,7 +27,7 @@ NON_DEFAULT = {
                                     LFSR_SEED=0x1D2B),
 }
 
-MUTANTS = {"lif_stepwise": LIF_MUTANTS, "stdp_trace": TRACE_MUTANTS, "stdp_update": UPDATE_MUTANTS}
+MUTANTS = {u: get(u).mutant_table() for u in UNITS}
 
 UNREACHABLE = {"stdp_update": {"w_above_w_max"}}  # W_MAX = 2**W_BITS - 1 by default
 
