@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace as ns
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pytest
+from numba import njit
 
-from hwsnn.engine.contract import IntFormat
+from hwsnn.engine.contract import IntFormat, Rule, RuleHooks, TraceSpec
 from hwsnn.engine.neurons import DiehlCookNeuron, LifStepwiseNeuron
 from hwsnn.engine.neurons_extra import LifNeuron, LifStepwiseFloatNeuron
 from hwsnn.engine.rules import PairSTDP, PairSTDPInt, StepwiseGated, TripletSTDP
@@ -399,3 +401,49 @@ def test_crossbar_backend_homeostasis_and_gated_rule():
     w = proj.syn.weights()
     assert np.any(np.abs(w - w_before) > 0.005)
     np.testing.assert_allclose(w.sum(0), 4.0, atol=16 * 0.01)
+
+
+# -- a rule written once (hooks only) runs in Network's generated kernel -------------------------
+class _HebbConst(NamedTuple):
+    step: float
+
+
+@njit(cache=True, inline="always")
+def _hebb_on_post(c, w, x_pre):
+    return c.step * x_pre
+
+
+class _Hebb(Rule):
+    """Potentiation only: ``dw = step * x_pre`` on a postsynaptic spike (not registered)."""
+
+    kind: Literal["test_net_hebb"] = "test_net_hebb"
+    step: float = 0.01
+    """Change per postsynaptic spike at full presynaptic trace."""
+
+    def traces(self):
+        return (TraceSpec("pre", 0.01),)
+
+    def hooks(self):
+        return RuleHooks(on_post=_hebb_on_post, post_scope="all")
+
+    def consts(self, ctx):
+        return _HebbConst(self.step)
+
+
+def test_user_rule_runs_in_the_generated_projection_kernel():
+    from hwsnn.engine.kernel import kernel_cache_dir
+
+    pre_r = np.zeros((30, 3), np.uint8)
+    post_r = np.zeros((30, 2), np.uint8)
+    pre_r[10, 0] = 1
+    pre_r[14, 1] = 1
+    post_r[20, 1] = 1
+    proj = _forced(_Hebb(step=0.1), np.full((3, 2), 0.5), pre_r, post_r)
+    d = math.exp(-1e-3 / 0.01)
+    want = np.full((3, 2), 0.5)
+    want[0, 1] += 0.1 * d ** 10
+    want[1, 1] += 0.1 * d ** 6
+    np.testing.assert_allclose(proj.syn.weights(), want, rtol=0, atol=1e-15)
+    assert proj.kernel.py_func.__globals__["R0_post"] is _hebb_on_post
+    key = proj.kernel.py_func.__module__.removeprefix("hwsnn_proj_")
+    assert "R0_post(rc[0], W[i, j], xp0)" in (kernel_cache_dir() / f"proj_{key}.py").read_text()
