@@ -174,7 +174,8 @@ class LifNeuron(NeuronModel):
     def consts(self, dt: float, homeostasis=None) -> LifConst:
         return LifConst(dm=math.exp(-dt / self.tau_m), ds=0.0 if self.tau_syn == 0 else math.exp(-dt / self.tau_syn),
                         v_rest=self.v_rest, v_reset=self.v_reset, v_th=self.v_thresh, dth=_decay(self.tau_theta, dt),
-                        theta_plus=self.theta_plus, use_isyn=self.tau_syn > 0, ref_steps=int(round(self.refractory / dt)),
+                        theta_plus=self.theta_plus, use_isyn=self.tau_syn > 0,
+                        ref_steps=int(round(self.refractory / dt)),
                         quiet=1e-12)
 
     def state(self, consts, n: int, homeostasis=None) -> LifState:

@@ -94,10 +94,10 @@ class StepwiseGated(Rule):
         return GatedConst(self.w_step)
 
     def to_int(self, fmt: IntFormat, dt: float, w_max: float) -> "StepwiseGatedInt":
-        k = self.w_step * ((1 << fmt.w_bits) - 1) / w_max
+        lsb = w_max / ((1 << fmt.w_bits) - 1)
+        k = self.w_step / lsb
         if abs(k - round(k)) > 1e-9 or round(k) < 1:
-            raise ConfigError("rules.w_step", f"must be a whole number of weight codes ({w_max / ((1 << fmt.w_bits) - 1):g}) "
-                                              "on the integer backend")
+            raise ConfigError("rules.w_step", f"must be a whole number of weight codes ({lsb:g}) on the integer backend")
         return StepwiseGatedInt(STEP=int(round(k)))
 
 
