@@ -169,10 +169,24 @@ def _device_params() -> list[str]:
     return out + [""]
 
 
-def config_reference_markdown() -> str:
-    """Markdown reference of every config section and field, generated from the models."""
+def config_reference_markdown(builtin_only: bool = True) -> str:
+    """Markdown reference of every config section and field, generated from the models.
+
+    ``builtin_only``: document only the neuron models and rules shipped with hwsnn (not ones a
+    user's code registered in this process)."""
     from hwsnn.config.schema import RunConfig
-    from hwsnn.engine.contract import neuron_class, neuron_models, rule_class, rule_kinds
+    from hwsnn.engine import contract
+
+    def _ours(cls) -> bool:
+        return not builtin_only or cls.__module__.startswith("hwsnn.")
+
+    def neuron_models() -> list[str]:
+        return [m for m in contract.neuron_models() if _ours(contract.neuron_class(m))]
+
+    def rule_kinds() -> list[str]:
+        return [k for k in contract.rule_kinds() if _ours(contract.rule_class(k))]
+
+    neuron_class, rule_class = contract.neuron_class, contract.rule_class
 
     out = ["# hwsnn run configuration reference", "",
            "Generated from the config models (`hwsnn.config.config_reference_markdown()`); do not edit by hand.", "",
