@@ -22,7 +22,7 @@ __all__ = ["register", "run_cosim"]
 def register(sub) -> None:
     p = sub.add_parser(
         "cosim", help="co-simulate the RTL learning core with the memristor crossbar (cocotb) against its golden model",
-        description=__doc__.splitlines()[0].strip("`"),
+        description="Co-simulate the RTL learning core with the memristor crossbar model in the loop (cocotb on Verilator or Icarus), compare it exactly with the golden co-simulation, write rasters, conductance maps and a summary.",
     )
     p.add_argument("config", nargs="?", metavar="CONFIG", help="TOML config ([cosim], [core], [device], [crossbar], [digits]); default: built-in")
     p.add_argument("--sim", choices=["verilator", "icarus"], default=None, help="HDL simulator (default: config, verilator)")
