@@ -45,7 +45,7 @@ import numba
 
 from hwsnn.engine.contract import NeuronHooks
 
-__all__ = ["LayerSpec", "NeuronHooks", "layer_kernel", "kernel_cache_dir", "BACKENDS"]
+__all__ = ["LayerSpec", "NeuronHooks", "layer_kernel", "compile_generated", "kernel_cache_dir", "BACKENDS"]
 
 BACKENDS = ("ideal", "integer", "crossbar")
 
@@ -467,39 +467,54 @@ def _module_text(obj) -> str:
         return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def layer_kernel(spec: LayerSpec):
-    """The compiled per-presentation kernel for ``spec`` (generated and cached on first use)."""
-    if spec.backend not in BACKENDS:
-        raise ValueError(f"unknown backend {spec.backend!r}")
-    src = _source(spec)
-    names = _hook_names(spec)
+def compile_generated(prefix: str, version: str, src: str, header: str, names: dict, entry: str,
+                      deps: tuple = ()):
+    """Load (writing it first if needed) the generated kernel module ``src`` and return ``entry``.
+
+    The module file ``<prefix>_<key>.py`` lives in :func:`kernel_cache_dir`; ``key`` hashes
+    ``version``, the Numba and Python versions, the source, the names and modules of the injected
+    globals ``names`` (hooks and NamedTuple classes, set on the module before first compilation)
+    and the sources of the modules ``deps``, so a change to any of them makes a new kernel (Numba's
+    own cache does not track functions called from other modules).  ``header`` is formatted with
+    ``key``.  Shared by every code generator (layer kernels here, projection kernels in
+    :mod:`hwsnn.snn.step_kernels`).
+    """
     h = hashlib.sha256()
-    h.update(f"{_TEMPLATE_VERSION} numba {numba.__version__} py {sys.version_info[:2]}\n".encode())
+    h.update(f"{version} numba {numba.__version__} py {sys.version_info[:2]}\n".encode())
     h.update(src.encode())
     for name in sorted(names):
         fn = getattr(names[name], "py_func", names[name])
         h.update(f"{name}={fn.__module__}.{fn.__qualname__} {getattr(fn, '_fields', '')}\n".encode())
         h.update(_module_text(names[name]).encode())
-    for mod in ("hwsnn.rng", "hwsnn.plasticity.fixed", "hwsnn.engine.fastmath"):
+    for mod in deps:
         h.update(inspect.getsource(importlib.import_module(mod)).encode())
     key = h.hexdigest()[:20]
+    cache_key = f"{prefix}_{key}"
     with _LOCK:
-        if key in _LOADED:
-            return _LOADED[key]
+        if cache_key in _LOADED:
+            return _LOADED[cache_key]
         d = kernel_cache_dir()
         d.mkdir(parents=True, exist_ok=True)
-        path = d / f"layer_{key}.py"
-        text = _HEADER.format(key=key) + src
+        path = d / f"{cache_key}.py"
+        text = header.format(key=key) + src
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
-        modname = f"hwsnn_kernel_{key}"
+        modname = f"hwsnn_{cache_key}"
         specm = importlib.util.spec_from_file_location(modname, path)
         mod = importlib.util.module_from_spec(specm)
         sys.modules[modname] = mod  # Numba's cache rebuilds the kernel's environment by module name
         specm.loader.exec_module(mod)
         for name, fn in names.items():
             setattr(mod, name, fn)
-        _LOADED[key] = mod.present
-        return mod.present
+        _LOADED[cache_key] = getattr(mod, entry)
+        return _LOADED[cache_key]
+
+
+def layer_kernel(spec: LayerSpec):
+    """The compiled per-presentation kernel for ``spec`` (generated and cached on first use)."""
+    if spec.backend not in BACKENDS:
+        raise ValueError(f"unknown backend {spec.backend!r}")
+    return compile_generated("layer", _TEMPLATE_VERSION, _source(spec), _HEADER, _hook_names(spec), "present",
+                             deps=("hwsnn.rng", "hwsnn.plasticity.fixed", "hwsnn.engine.fastmath"))

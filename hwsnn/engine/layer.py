@@ -24,7 +24,6 @@ Synapse backends (``synapse.backend``), the same network and rules on all three:
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any, NamedTuple

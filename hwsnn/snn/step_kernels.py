@@ -23,26 +23,16 @@ values such as the learning flags of a stepwise-threshold neuron), then (integer
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import importlib.util
-import inspect
-import os
-import sys
-import threading
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numba import njit
 
-from hwsnn.engine.kernel import _module_text, kernel_cache_dir
+from hwsnn.engine.kernel import compile_generated
 
 __all__ = ["ProjRule", "projection_kernel", "trace_at", "trace_tables"]
 
 _VERSION = "1"
-_LOCK = threading.Lock()
-_LOADED: dict[str, object] = {}
 
 
 @njit(cache=True, inline="always")
@@ -204,33 +194,5 @@ def projection_kernel(rules: tuple, integer: bool):
         for kind, fn in (("pre", h.on_pre), ("post", h.on_post), ("syn", h.on_synapse)):
             if fn is not None:
                 names[f"R{r}_{kind}"] = fn
-    h = hashlib.sha256()
-    h.update(f"{_VERSION} numba {numba.__version__} py {sys.version_info[:2]}\n".encode())
-    h.update(src.encode())
-    for name in sorted(names):
-        fn = getattr(names[name], "py_func", names[name])
-        h.update(f"{name}={fn.__module__}.{fn.__qualname__}\n".encode())
-        h.update(_module_text(names[name]).encode())
-    for mod in ("hwsnn.plasticity.fixed", "hwsnn.snn.step_kernels"):
-        h.update(inspect.getsource(importlib.import_module(mod)).encode())
-    key = h.hexdigest()[:20]
-    with _LOCK:
-        if key in _LOADED:
-            return _LOADED[key]
-        d = kernel_cache_dir()
-        d.mkdir(parents=True, exist_ok=True)
-        path = d / f"proj_{key}.py"
-        text = _HEADER.format(key=key) + src
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-        modname = f"hwsnn_proj_{key}"
-        spec = importlib.util.spec_from_file_location(modname, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[modname] = mod  # Numba's cache rebuilds the kernel's environment by module name
-        spec.loader.exec_module(mod)
-        for name, fn in names.items():
-            setattr(mod, name, fn)
-        _LOADED[key] = mod.plasticity
-        return mod.plasticity
+    return compile_generated("proj", _VERSION, src, _HEADER, names, "plasticity",
+                             deps=("hwsnn.plasticity.fixed", "hwsnn.snn.step_kernels"))

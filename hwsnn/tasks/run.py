@@ -13,12 +13,15 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from hwsnn.io import save_figure, write_json
 from hwsnn.tasks.wta import train_and_evaluate
+
+if TYPE_CHECKING:
+    from hwsnn.config import RunConfig
 
 __all__ = ["run_experiment"]
 

@@ -41,7 +41,6 @@ See :mod:`hwsnn.engine.kernel` for the per-step order and the generated event-dr
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -49,7 +48,7 @@ from typing import Any, Callable
 import numpy as np
 
 from hwsnn.errors import ConfigError
-from hwsnn.engine.layer import LayerNetwork, raster_to_events
+from hwsnn.engine.layer import LayerNetwork, raster_to_events  # noqa: F401  (re-exported)
 from hwsnn.tasks._config import check_choice, check_range
 
 __all__ = [

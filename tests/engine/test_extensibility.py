@@ -86,7 +86,7 @@ def test_toy_rule_from_toml_runs_fused_through_run_experiment(tmp_path):
     new = set(kernel._LOADED) - before
     assert len(new) == 1, "a kernel was generated for the toy rule"
     present = kernel._LOADED[new.pop()]
-    src = (kernel.kernel_cache_dir() / f"layer_{[k for k in kernel._LOADED if kernel._LOADED[k] is present][0]}.py")
+    src = kernel.kernel_cache_dir() / f"{[k for k in kernel._LOADED if kernel._LOADED[k] is present][0]}.py"
     text = src.read_text()
     assert "R0_post(rc[0]" in text  # called by name inside the time-step loop
     assert present.py_func.__globals__["R0_post"] is toy_on_post
