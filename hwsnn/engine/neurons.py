@@ -16,7 +16,26 @@ from hwsnn.spec.units import LifStepwiseParams
 __all__ = ["DiehlCookNeuron", "InhibitoryNeuron", "LifStepwiseNeuron"]
 
 
-class InhibitoryNeuron(NeuronModel):
+class _CondLIFModel(NeuronModel):
+    """Shared part of the conductance-LIF models: the reset check and the compiled form."""
+
+    @model_validator(mode="after")
+    def _reset_below_threshold(self):
+        if not self.v_reset < self.v_thresh:
+            raise ValueError(f"v_reset ({self.v_reset} V) must be below v_thresh ({self.v_thresh} V)")
+        return self
+
+    def hooks(self) -> NeuronHooks:
+        return COND_LIF_HOOKS
+
+    def consts(self, dt: float, homeostasis=None) -> "CondLIFConst":
+        return cond_lif_const(self, dt, 0.0 if homeostasis is None else homeostasis.theta_plus)
+
+    def state(self, consts, n: int, homeostasis=None) -> "CondLIFState":
+        return cond_lif_state(consts, n, 0.0 if homeostasis is None else homeostasis.theta_init)
+
+
+class InhibitoryNeuron(_CondLIFModel):
     """Conductance-based LIF of the inhibitory population (Diehl & Cook 2015), no adaptation."""
 
     model: Literal["inhibitory"] = "inhibitory"
@@ -35,24 +54,10 @@ class InhibitoryNeuron(NeuronModel):
     e_exc: float = 0.0
     """Excitatory reversal potential (V)."""
 
-    @model_validator(mode="after")
-    def _reset_below_threshold(self):
-        if not self.v_reset < self.v_thresh:
-            raise ValueError(f"v_reset ({self.v_reset} V) must be below v_thresh ({self.v_thresh} V)")
-        return self
-
-    def hooks(self) -> NeuronHooks:
-        return COND_LIF_HOOKS
-
-    def consts(self, dt: float, homeostasis=None) -> "CondLIFConst":
-        return cond_lif_const(self, dt, 0.0 if homeostasis is None else homeostasis.theta_plus)
-
-    def state(self, consts, n: int, homeostasis=None) -> "CondLIFState":
-        return cond_lif_state(consts, n, 0.0 if homeostasis is None else homeostasis.theta_init)
 
 
 @register_neuron
-class DiehlCookNeuron(NeuronModel):
+class DiehlCookNeuron(_CondLIFModel):
     """Conductance-based LIF with an adaptive threshold (Diehl & Cook 2015).
 
     ``tau_m dv/dt = (v_rest - v) + g_e (E_exc - v) + g_i (E_inh - v)`` with conductances in units
@@ -86,20 +91,6 @@ class DiehlCookNeuron(NeuronModel):
     inhibitory: InhibitoryNeuron = InhibitoryNeuron()
     """The inhibitory population's neurons (``network.inhibition = "population"``)."""
 
-    @model_validator(mode="after")
-    def _reset_below_threshold(self):
-        if not self.v_reset < self.v_thresh:
-            raise ValueError(f"v_reset ({self.v_reset} V) must be below v_thresh ({self.v_thresh} V)")
-        return self
-
-    def hooks(self) -> NeuronHooks:
-        return COND_LIF_HOOKS
-
-    def consts(self, dt: float, homeostasis=None) -> "CondLIFConst":
-        return cond_lif_const(self, dt, 0.0 if homeostasis is None else homeostasis.theta_plus)
-
-    def state(self, consts, n: int, homeostasis=None) -> "CondLIFState":
-        return cond_lif_state(consts, n, 0.0 if homeostasis is None else homeostasis.theta_init)
 
     def after_sample(self, state, learn: bool, seconds: float, homeostasis) -> None:
         if learn:  # theta decays between samples while learning; frozen at test time
