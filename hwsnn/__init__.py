@@ -1,7 +1,7 @@
 """hwsnn: memristor/FPGA hardware co-simulation of spiking neural networks with local plasticity.
 
 Layers (arrows = may import): spec <- devices <- crossbar <- snn <- plasticity <- golden,
-hw (-> spec), cosim, tasks, sweep, cli.  See DESIGN.md in the project docs.
+hw (-> spec), cosim, tasks, sweep, cli.  Documentation: docs/ (index.md).
 """
 
 __version__ = "0.1.0"

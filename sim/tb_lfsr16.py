@@ -1,4 +1,4 @@
-"""cocotb bench of ``lfsr16`` against the golden model (DESIGN Contract 1)."""
+"""cocotb bench of ``lfsr16`` against the golden model (docs/hardware/fixed_point.md)."""
 
 from __future__ import annotations
 

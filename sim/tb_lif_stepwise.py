@@ -1,4 +1,4 @@
-"""cocotb bench of ``lif_stepwise`` against the golden model (DESIGN Contract 1).
+"""cocotb bench of ``lif_stepwise`` against the golden model (docs/hardware/fixed_point.md).
 
 Driver / monitor / checker come from :mod:`bench_common`; this module supplies the model
 wrapper (golden step + reset + coverage counters) and constrained-random stimulus organised in

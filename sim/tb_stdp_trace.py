@@ -1,4 +1,4 @@
-"""cocotb bench of ``stdp_trace`` against the golden model (DESIGN Contract 1).
+"""cocotb bench of ``stdp_trace`` against the golden model (docs/hardware/fixed_point.md).
 
 Phased constrained-random stimulus: random spike trains of several rates, long silences (the
 ceil-decay must reach 0 and stay there), bursts (spike while at full scale), ``step=0`` gaps,

@@ -1,4 +1,4 @@
-"""cocotb bench of ``stdp_update`` against the golden model (DESIGN Contract 1).
+"""cocotb bench of ``stdp_update`` against the golden model (docs/hardware/fixed_point.md).
 
 Phased constrained-random stimulus: random requests, weights at and near both bounds with
 traces at full scale (saturation at 0 and ``W_MAX``; weights above ``W_MAX`` when the port can

@@ -466,7 +466,7 @@ def _brian2_counts_aligned(arrays: dict, n_samples: int, n_exc: int, n_on: int, 
 SMALL_INPUT_DRIVE = {"max_rate": 127.5, "efficacy": 2.0, "norm_per_input": 0.3, "nu_post": 0.03}
 """Overrides of ``WTAConfig.diehl_cook`` for 8x8 inputs: with the literal D&C drive (weight sum
 78/784 per input, 63.75 Hz) a 64-input network is nearly silent, so the 64 x 100 rows use the
-prototype's input drive (plasticity.md section 7) with the D&C equations and inhibitory population."""
+prototype's input drive with the D&C equations and inhibitory population."""
 
 
 def _bench_cfg(n_in: int, n_exc: int, **overrides):

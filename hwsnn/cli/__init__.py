@@ -1,4 +1,4 @@
-"""The ``hwsnn`` command line (DESIGN Contract 3).
+"""The ``hwsnn`` command line (reference: docs/cli.md, generated from these parsers).
 
 Each subcommand lives in its own module ``hwsnn.cli.<name>`` exposing
 ``register(subparsers)``; the module adds its parser and sets ``func`` to a callable

@@ -193,7 +193,7 @@ class UpdateConfig(_Common):
     phases (it changes write order, not the pulse counts of an ideal array)."""
     verify_tol: Annotated[Float, Field(gt=0.0)] = 0.02
     """Write-verify acceptance: ``|w_read - w_target| <= verify_tol * (w_max - w_min)``
-    (devices.md 8(b)(7), aihwkit ReRamCMO 2 %)."""
+    (2 % as in aihwkit's ReRamCMO preset; see docs/crossbar.md)."""
     verify_max_iter: Annotated[Int, Field(ge=1)] = 20
     """Write-verify iteration cap (N_max)."""
     verify_wait: Annotated[Float, Field(ge=0.0)] = 0.0

@@ -304,7 +304,7 @@ class Crossbar:
 
         Open loop: each device gets the pulse count its own inverse law predicts (noise-free) to
         reach the nominal target; the idle device of a differential pair is fully reset.  Verify
-        (devices.md 8(b)(7)): read every device (with read noise), and where
+        (docs/crossbar.md, section Programming and write-verify): read every device (with read noise), and where
         ``|w_read - w_target| > verify_tol*(w_max - w_min)`` re-target the active device at
         ``G_partner_read +- w_target/c`` and pulse it; stop when all pass, when no failing device can
         move by a whole pulse, or after ``verify_max_iter`` rounds.

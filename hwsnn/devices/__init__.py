@@ -1,10 +1,10 @@
-"""Memristor device physics (DESIGN Contract 2): STO-v0 model, anchor laws, presets, fitting.
+"""Memristor device physics (docs/devices.md): STO-v0 model, anchor laws, presets, fitting.
 
 >>> from hwsnn.devices import DeviceParams, DeviceArray, get_preset, list_presets
 >>> a = DeviceArray(get_preset("sto"), shape=(4, 4), seed=0)
 >>> a.pulse(3); a.advance(1.0); g = a.read()
 
-Model (``devices.md`` 8(b); every term has an off switch at 0, see :class:`DeviceParams`)::
+Model (docs/devices.md; every term has an off switch at 0, see :class:`DeviceParams`)::
 
     G_i(t)   = Gmin_i + (Gmax_i - Gmin_i) * clip(gL_eff(t) + gS_eff(t), 0, 1)
     SET  n:  gL' = B_p - (B_p - gL) exp(-n/A_p)          (NeuroSim law, closed form; == aihwkit SoftBoundsPmax)

@@ -1,4 +1,4 @@
-"""`DeviceArray`: a rows x cols array of memristors with lazy, per-device time (Contract 2).
+"""`DeviceArray`: a rows x cols array of memristors with lazy, per-device time (docs/devices.md).
 
 Example
 -------
@@ -193,7 +193,7 @@ class DeviceArray:
         self.energy += float(e)
         self.pulse_count += int(cnt)
 
-    # -- Contract 2 API -----------------------------------------------------------------------
+    # -- core API -----------------------------------------------------------------------------
     def conductance(self, rows=None, cols=None) -> np.ndarray:
         """Noise-free conductance (S) at the current time; ``rows``/``cols`` select rows and columns
         (lazy: only the selected devices are evaluated)."""

@@ -21,7 +21,7 @@ Method
 ------
 * ``g_min``/``g_max``: mean first reading of the LTP / LTD trains.
 * ``p_max``, ``nl_ltp``, ``nl_ltd``: the NeuroSim law gives, per pulse, the soft-bounds recursion
-  ``G_k - G_{k-1} = c (G_inf - G_{k-1})`` with ``c = 1 - exp(-1/A)`` (``devices.md`` 4.1).  A
+  ``G_k - G_{k-1} = c (G_inf - G_{k-1})`` with ``c = 1 - exp(-1/A)`` (docs/devices.md).  A
   least-squares line through all (G_{k-1}, G_k - G_{k-1}) pairs away from the bounds gives ``c``
   and ``G_inf``; then ``A = -1/ln(1-c)``, ``B = (G_inf - g_min)/(g_max - g_min)``,
   ``p_max = -A ln(1 - 1/B)`` and ``NL`` from ``A/p_max``.  LTD is the mirror image.  (This is

@@ -306,7 +306,7 @@ def law_step(law, l, n, ap, bp, ad, bd, su, sd, fp):
     if law == 4:  # ExpStep, per pulse
         for _ in range(m):
             z = fp[F_EXP_A] * w + fp[F_EXP_B]  # 2 a w / (b_max - b_min) + b with b_max - b_min = 2
-            # signs as in aihwkit rpu_expstep_device.cpp (devices.md 1.3 has them swapped)
+            # signs as in aihwkit's rpu_expstep_device.cpp (docs/devices.md, aihwkit per-pulse laws)
             if n > 0:
                 y = 1.0 - fp[F_EXP_A_UP] * math.exp(fp[F_EXP_G_UP] * z)
                 if y > 0.0:

@@ -1,4 +1,4 @@
-"""Device physics parameters (DESIGN Contract 2, reference ``devices.md`` section 8(b) "STO-v0").
+"""Device physics parameters ("STO-v0" and the anchor laws; see docs/devices.md).
 
 :class:`DeviceParams` is a frozen dataclass: one set of physical parameters shared by every
 device of an array (device-to-device spread is drawn from it at construction).  Every effect has
@@ -53,7 +53,7 @@ def nl_to_a(nl: float) -> float:
     """NeuroSim nonlinearity label -> normalised ``A/Pmax`` (``inf`` for ``nl == 0``: linear).
 
     NeuroSim's ``getParamA`` table is reproduced (within ~1 %) by the rule
-    ``NL = 10 * max_p |g(p) - p|`` (reference ``devices.md`` 4.1); we invert that rule by bisection
+    ``NL = 10 * max_p |g(p) - p|`` (docs/devices.md, section Pulse response); we invert that rule by bisection
     so that the label is defined for any ``nl >= 0`` without copying the table.
     """
     nl = abs(float(nl))
@@ -83,7 +83,7 @@ def a_to_nl(a: float) -> float:
 class DeviceParams:
     """Physical parameters of one memristor technology (STO-v0 by default).
 
-    Defaults are the STO-v0 spec of ``devices.md`` 8(b); values marked [CAL] there are
+    Defaults are the STO-v0 specification (docs/devices.md); values marked [CAL] are
     placeholders awaiting calibration.  Normalised quantities are fractions of a device's window
     ``g_max - g_min``.
     """

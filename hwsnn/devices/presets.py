@@ -17,8 +17,8 @@ __all__ = ["get_preset", "list_presets", "preset_doc"]
 def _sto() -> DeviceParams:
     """STO-v0: SrTiO3-like interface-type, low-conductance memristor with volatile state.
 
-    Source: hwsnn reference ``devices.md`` section 8(b) (Weilenmann et al., Nat. Commun. 2024,
-    arXiv 2402.16628 for the qualitative behaviour).  Values marked [CAL] there are placeholders
+    Source: the project's STO-v0 specification, docs/devices.md (Weilenmann et al., Nat. Commun. 2024,
+    arXiv 2402.16628 for the qualitative behaviour).  Values marked [CAL] are placeholders
     awaiting calibration: window 3-40 nS, P_max 100, NL 2/2, c2c 0.1 mult + 0.01 add, d2d 0.1,
     volatile a_s 0.02 / tau 3 s / s_max 0.5, drift nu 0.02 +- 0.01 toward g_min, read noise 1 %.
     """
@@ -39,7 +39,7 @@ def _ideal() -> DeviceParams:
 def _neurosim_agsi() -> DeviceParams:
     """NeuroSim default RealDevice, Ag:a-Si (MLP_NeuroSim V3.0 ``Cell.cpp``).
 
-    Source: ``devices.md`` 4.2: Gmin 3.0769e-9 S, Gmax 3.8462e-8 S, maxNumLevelLTP/LTD 97/100,
+    Source: NeuroSim ``Cell.cpp`` (RealDevice defaults): Gmin 3.0769e-9 S, Gmax 3.8462e-8 S, maxNumLevelLTP/LTD 97/100,
     NL_LTP 2.4, NL_LTD -4.88 (mirror curve; written 4.88 here), sigma_CtoC 0.035 of the range per
     sqrt(pulse), sigmaDtoD 0, read noise off, 3.2 V / 300 us write pulses.
     """
@@ -53,7 +53,7 @@ def _neurosim_agsi() -> DeviceParams:
 def _aihwkit_pcm() -> DeviceParams:
     """aihwkit PCMLikeNoiseModel (Nandakumar et al. 2019): PCM-like drift and 1/f read noise.
 
-    Source: ``devices.md`` 1.5 (``aihwkit/inference/noise/pcm.py``): g_max 25 uS (g_min 0),
+    Source: ``aihwkit/inference/noise/pcm.py``: g_max 25 uS (g_min 0),
     drift ``g (t/t_0)^-nu`` with ``t = t_inf + t_0``, t_0 = 20 s, nu ~ |N(mu(g_T), sd(g_T))|
     clipped PCM statistics; read noise ``G Q_s sqrt(ln((t + t_read)/(2 t_read)))``, t_read 250 ns.
     Programming is pulsed with a constant step (aihwkit's programming-noise polynomial is not
@@ -69,7 +69,8 @@ def _aihwkit_pcm() -> DeviceParams:
 def _aihwkit_softbounds_pmax() -> DeviceParams:
     """aihwkit SoftBoundsPmaxDevice defaults (== NeuroSim exponential law).
 
-    Source: ``devices.md`` 1.3: p_max 1000, alpha 0.0005 (A = 1/alpha = 2000 pulses, A/P_max = 2),
+    Source: aihwkit ``SoftBoundsPmaxDevice`` / ``PulsedDevice`` defaults: p_max 1000, alpha 0.0005
+    (A = 1/alpha = 2000 pulses, A/P_max = 2),
     PulsedDevice defaults dw_min_std 0.3 (c2c), dtod 0.3 (bounds and step), read noise off.
     """
     nl = a_to_nl(2.0)

@@ -334,7 +334,7 @@ class LifStepwiseFloatNeuron(NeuronModel):
 
 
 def stepwise_learn_flags(neuron: NeuronModel, state) -> tuple[np.ndarray, np.ndarray]:
-    """``(learn_up, learn_dn)`` of a stepwise-threshold population (Contract 1: combinational from
+    """``(learn_up, learn_dn)`` of a stepwise-threshold population (as the RTL unit: combinational from
     the registered state): ``v >= theta - LEARN_UP`` and ``v < theta - LEARN_DN`` with
     ``theta = THETA_BASE + level * THETA_STEP``."""
     if not isinstance(neuron, (LifStepwiseNeuron, LifStepwiseFloatNeuron)):

@@ -1,4 +1,4 @@
-"""Golden model of the ``lfsr16`` unit (DESIGN Contract 1)."""
+"""Golden model of the ``lfsr16`` unit (docs/hardware/fixed_point.md)."""
 
 from __future__ import annotations
 

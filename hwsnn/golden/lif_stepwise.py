@@ -1,4 +1,4 @@
-"""Golden model of ``lif_stepwise`` (DESIGN Contract 1): LIF neuron with a stepwise threshold.
+"""Golden model of ``lif_stepwise`` (docs/hardware/fixed_point.md): LIF neuron with a stepwise threshold.
 
 Two forms with one semantics:
 

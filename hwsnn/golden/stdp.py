@@ -1,4 +1,4 @@
-"""Golden models of ``stdp_trace`` and ``stdp_update`` (DESIGN Contract 1).
+"""Golden models of ``stdp_trace`` and ``stdp_update`` (docs/hardware/fixed_point.md).
 
 Scalar forms (pure Python ints over NamedTuples, one clock edge) are the oracles of the RTL
 benches.  Population forms apply the same edge to many independent units at once over

@@ -1,4 +1,4 @@
-"""``lfsr16``: 16-bit Galois LFSR (DESIGN Contract 1), also embedded by every unit that rounds."""
+"""``lfsr16``: 16-bit Galois LFSR (docs/hardware/fixed_point.md), also embedded by every unit that rounds."""
 
 from __future__ import annotations
 

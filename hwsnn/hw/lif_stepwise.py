@@ -1,6 +1,6 @@
 """``lif_stepwise``: LIF neuron with a stepwise firing threshold and learning thresholds.
 
-Mirrors :func:`hwsnn.golden.lif_stepwise.lif_stepwise_step` (DESIGN Contract 1) one to one.
+Mirrors :func:`hwsnn.golden.lif_stepwise.lif_stepwise_step` (contract: docs/hardware/fixed_point.md) one to one.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``stdp_trace`` and ``stdp_update``: the synapse side of trace STDP (DESIGN Contract 1).
+"""``stdp_trace`` and ``stdp_update``: the synapse side of trace STDP (docs/hardware/fixed_point.md).
 
 Mirror :mod:`hwsnn.golden.stdp` one to one.  ``stdp_update`` embeds its own LFSR16 through
 :func:`hwsnn.hw.lfsr.lfsr16_next_expr`, so the generated Verilog is self-contained.

@@ -1,7 +1,7 @@
 """Numba integer helpers shared by the integer rule twins.
 
-All integer state is ``int64`` (DESIGN: mixing unsigned types with literals silently turns Numba
-arithmetic into float64).  The LFSR here is the Contract 1 LFSR16 (taps and seed from
+All integer state is ``int64`` (mixing unsigned types with literals silently turns Numba
+arithmetic into float64).  The LFSR here is the hardware's LFSR16 (taps and seed from
 :mod:`hwsnn.spec.lfsr`); stochastic rounding takes its bits exactly like ``stdp_update``:
 ``r_plus = r & (2**s - 1)`` and ``r_minus = (r >> 8) & (2**s - 1)``.
 """
@@ -20,7 +20,7 @@ LFSR_TAPS_I64 = np.int64(LFSR_TAPS)
 
 @njit(cache=True, inline="always")
 def lfsr_advance(r):
-    """One Galois LFSR16 advance (Contract 1): ``lsb = r & 1; r >>= 1; if lsb: r ^= 0xB400``."""
+    """One Galois LFSR16 advance (the ``lfsr16`` unit): ``lsb = r & 1; r >>= 1; if lsb: r ^= 0xB400``."""
     # branchless form of "if lsb: r ^= taps": the lsb is random, so a branch mispredicts half the time
     return (r >> 1) ^ (-(r & 1) & LFSR_TAPS_I64)
 
@@ -29,7 +29,7 @@ def lfsr_advance(r):
 def r_minus_bits(r):
     """LFSR bits for the depression path: the state rotated by 8.
 
-    For shifts up to 8 this is exactly Contract 1's ``(r >> 8) & mask``; the rotation only
+    For shifts up to 8 this is exactly ``stdp_update``'s ``(r >> 8) & mask``; the rotation only
     extends the same choice to shifts 9..16 (bits 0..7 follow bits 8..15).
     """
     return ((r >> 8) | (r << 8)) & 0xFFFF
@@ -54,5 +54,5 @@ def sround(p, rbits, s):
 
 @njit(cache=True, inline="always")
 def decay_ceil_nb(x, k):
-    """``x - ceil(x / 2**k)`` (Contract 1 trace decay; reaches 0 exactly)."""
+    """``x - ceil(x / 2**k)`` (the ``stdp_trace`` decay; reaches 0 exactly)."""
     return x - ((x + (np.int64(1) << k) - 1) >> k)

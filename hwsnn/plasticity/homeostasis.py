@@ -1,4 +1,4 @@
-"""Weight-normalisation kernels (R4a), shared by the engine's layer (per-sample normalisation) and
+"""Weight-normalisation kernels, shared by the engine's layer (per-sample normalisation) and
 the ``normalize`` rule of :mod:`hwsnn.engine.rules.homeostasis`.
 
 ``normalize_columns``: ``w[:, j] <- w[:, j] * S_tgt / sum_i w[i, j]`` (clipped at ``w_max``).
@@ -23,7 +23,7 @@ __all__ = ["normalize_columns", "normalize_columns_int", "normalize_columns_int_
 
 @njit(cache=True)
 def normalize_columns(w, target, w_max):
-    """R4a in place: each column with a positive sum is rescaled to sum ``target`` (clipped at
+    """Normalisation in place: each column with a positive sum is rescaled to sum ``target`` (clipped at
     ``w_max``; a clipped column sums below target).  Zero columns are left alone."""
     # two row-major passes (the array is C-ordered: column-strided loops would miss the cache)
     n_pre, n_post = w.shape
@@ -41,7 +41,7 @@ def normalize_columns(w, target, w_max):
 
 @njit(cache=True)
 def normalize_columns_int(q, target, w_max):
-    """R4a integer twin in place: ``q <- round(q * T / S)`` (half up), saturating at ``w_max``."""
+    """Integer normalisation in place: ``q <- round(q * T / S)`` (half up), saturating at ``w_max``."""
     n_pre, n_post = q.shape
     for j in range(n_post):
         s = np.int64(0)
@@ -55,7 +55,7 @@ def normalize_columns_int(q, target, w_max):
 
 @njit(cache=True)
 def normalize_columns_int_sr(q, target, w_max, lfsr):
-    """R4a integer twin with LFSR16 stochastic rounding, in place (row-major, one LFSR16 advance
+    """Integer normalisation with LFSR16 stochastic rounding, in place (row-major, one LFSR16 advance
     per synapse): ``q <- (q * T * 2**16 // S + r) >> 16`` saturating at ``w_max``; ``lfsr[0]`` is
     the shared LFSR16 state.  Unbiased: small codes are not rounded away column after column."""
     n_pre, n_post = q.shape

@@ -2,7 +2,7 @@
 
 The engine keeps nearest-spike traces as "step of the last spike" and reads them from tables
 (:func:`hwsnn.snn.step_kernels.trace_tables`, the layer kernel's tables): float
-``exp(-k dt / tau)``, integer the ``stdp_trace`` register (Contract 1: ``x' = X_MAX`` on a spike,
+``exp(-k dt / tau)``, integer the ``stdp_trace`` register (docs/hardware/fixed_point.md: ``x' = X_MAX`` on a spike,
 else ``x - ceil(x / 2**k)``).  An integer twin matches a float time constant ``tau`` with the
 decay shift whose factor ``1 - 2**-k`` is closest (:func:`shift_for_tau`).
 """

@@ -1,4 +1,4 @@
-"""LFSR16: the one pseudo-random source of the digital hardware (DESIGN Contract 1).
+"""LFSR16: the one pseudo-random source of the digital hardware (docs/hardware/fixed_point.md).
 
 16-bit Galois LFSR.  ``lsb = s & 1; s >>= 1; if lsb: s ^= TAPS``.  The golden models, the
 Amaranth component and the cocotb benches all take the taps, width and default seed from here.

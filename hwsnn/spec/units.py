@@ -1,4 +1,4 @@
-"""Elaboration-time parameters of every RTL unit (DESIGN Contract 1), in one place.
+"""Elaboration-time parameters of every RTL unit (docs/hardware/fixed_point.md), in one place.
 
 The golden models, the Amaranth components, the cocotb benches and ``hwsnn rtl generate``
 all build from these dataclasses; port widths are derived properties, never retyped.

@@ -70,8 +70,8 @@ SYNAPSES = ("ideal", "integer", "crossbar")
 class WTAConfig:
     """Parameters of the WTA network (units: ms, mV, Hz; conductances in units of the leak).
 
-    Defaults are the tuned configuration for accuracy (prototype notes, plasticity.md section 7,
-    plus further tuning); :meth:`diehl_cook` gives the literal Diehl & Cook 2015 parameters.
+    Defaults are the tuned configuration for accuracy (the prototype's tuning,
+    refined further); :meth:`diehl_cook` gives the literal Diehl & Cook 2015 parameters.
     """
 
     n_in: int = 64

@@ -1,4 +1,5 @@
-"""Bounded model checking: each RTL unit against an in-HDL transcription of DESIGN Contract 1.
+"""Bounded model checking: each RTL unit against an in-HDL transcription of its contract
+(docs/hardware/fixed_point.md).
 
 Every spec instantiates the unit under test *and* a reference written directly from the
 contract pseudo-code (the adder form of the ceil-decay, the clamp-then-compare firing test,

@@ -142,7 +142,7 @@ def test_column_read_noise_equals_per_device_noise(scheme, sr, sa):
     g = xb.array.conductance(rows)
     c = xb.config.mapping.w_span / (p.g_max - p.g_min)
     window = (xb.array.g_max_dev - xb.array.g_min_dev)[rows]
-    var_dev = c**2 * ((sr * g) ** 2 + (sa * window) ** 2)  # devices.md 8(b)(6), per device
+    var_dev = c**2 * ((sr * g) ** 2 + (sa * window) ** 2)  # read-noise law (docs/devices.md), per device
     if scheme == "differential":
         expect = var_dev[:, 0::2].sum(0) + var_dev[:, 1::2].sum(0)
     else:
@@ -400,7 +400,7 @@ def test_weights_follow_device_drift_closed_form():
     xb.program(w, verify=False)
     w0 = xb.weights()
     xb.advance(50.0)
-    # power-law relaxation toward g_min (devices.md 8(b)(5)): G - g_min scales by (1 + t/t0)^-nu
+    # power-law relaxation toward g_min (docs/devices.md, Drift): G - g_min scales by (1 + t/t0)^-nu
     assert np.allclose(xb.weights(), w0 * (1 + 50.0 / p.drift_t0) ** -nu, rtol=1e-5)
     assert np.allclose(xb.read_currents(np.array([0, 2])), xb.weights()[[0, 2]].sum(0), rtol=1e-12)
     assert xb.time == 50.0

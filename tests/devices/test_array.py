@@ -1,4 +1,4 @@
-"""DeviceArray API: Contract 2 + extended API, determinism, switches, bounds, bad input."""
+"""DeviceArray API: core + extended API, determinism, switches, bounds, bad input."""
 
 import dataclasses
 

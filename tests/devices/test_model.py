@@ -40,7 +40,7 @@ def test_closed_form_equals_single_pulses(law):
 
 
 def test_neurosim_equation_exact():
-    # devices.md 4.1: G(P) = B (1 - e^{-P/A}) + Gmin, B = (Gmax - Gmin)/(1 - e^{-Pmax/A})
+    # NeuroSim law: G(P) = B (1 - e^{-P/A}) + Gmin, B = (Gmax - Gmin)/(1 - e^{-Pmax/A})
     p = quiet(nl_ltp=2.4, nl_ltd=4.88, p_max=97, p_max_ltd=100, d2d=0.0, g_min=3.0769e-9, g_max=3.8462e-8)
     a = DeviceArray(p, (1, 1))
     A = nl_to_a(2.4) * 97
@@ -76,7 +76,7 @@ def test_neurosim_equals_aihwkit_softbounds_pmax():
 
 
 def _aihwkit_step(law, w, d, dw, p):
-    """Reference per-pulse aihwkit updates (devices.md 1.3) on w in [-1, 1]; d=+1 up, -1 down."""
+    """Reference per-pulse aihwkit updates (docs/devices.md) on w in [-1, 1]; d=+1 up, -1 down."""
     if law == "constant":
         w = w + d * dw
     elif law in ("linear", "softbounds"):
@@ -274,7 +274,7 @@ def test_paired_pulse_facilitation_closed_form():
         sb = a_s * math.exp(-dt / tau)
         expect = (2 * dl + sb + (smax - sb) * a_s / smax) / (dl + a_s)
         assert a2 / a1 == pytest.approx(expect, rel=1e-5)
-        # devices.md: PPF ~ 1 + a_s e^{-dt/tau}/(a_s + dL), plus the second long-term step dL/(a_s + dL)
+        # closed form: PPF ~ 1 + a_s e^{-dt/tau}/(a_s + dL), plus the second long-term step dL/(a_s + dL)
         # that the approximation leaves out; the soft bound bounds the difference
         assert a2 / a1 - dl / (a_s + dl) == pytest.approx(1 + sb / (a_s + dl), abs=1.01 * a_s * sb / smax / (a_s + dl))
         ppf.append(a2 / a1)

@@ -9,7 +9,7 @@ import pytest
 from hwsnn.devices import DeviceParams, a_to_nl, get_preset, list_presets, nl_to_a, preset_doc
 from hwsnn.errors import ConfigError
 
-# devices.md 4.1: A/Pmax for NeuroSim labels (Pmax = 100), read off NeuroSim's getParamA table
+# A/Pmax for NeuroSim labels (Pmax = 100), read off NeuroSim's getParamA table
 NEUROSIM_TABLE = [(0.5, 2.520), (1, 1.252), (1.75, 0.702), (2, 0.609), (2.4, 0.499), (3, 0.387), (4.88, 0.200)]
 
 
@@ -20,7 +20,7 @@ def test_nl_label_matches_neurosim_table(nl, a_ref):
 
 @pytest.mark.parametrize("nl,a_ref", NEUROSIM_TABLE)
 def test_nl_label_first_last_step_ratio(nl, a_ref):
-    # devices.md 4.1 table: first/last step ratio = exp((Pmax-1)/A) for Pmax = 100
+    # NeuroSim table: first/last step ratio = exp((Pmax-1)/A) for Pmax = 100
     a = nl_to_a(nl) * 100
     ratio = math.exp(99 / a)
     assert ratio == pytest.approx(math.exp(99 / (a_ref * 100)), rel=0.08)

@@ -1,5 +1,6 @@
 """Formal bounded equivalence (SymbiYosys BMC, AnySeq-driven inputs and reset) of the RTL units
-against in-HDL transcriptions of Contract 1; each check is shown to fail on mutants."""
+against in-HDL transcriptions of their contracts (docs/hardware/fixed_point.md); each check is shown
+to fail on mutants."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from hwsnn.spec.units import LifStepwiseParams
 
 
 class ContractLif:
-    """DESIGN.md Contract 1 pseudo-code, transcribed literally (mutable, plain ints)."""
+    """The contract's pseudo-code (docs/hardware/fixed_point.md), transcribed literally (mutable, plain ints)."""
 
     def __init__(self, P):
         self.P = P

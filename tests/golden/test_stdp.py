@@ -76,7 +76,7 @@ def test_trace_population_equals_scalar():
 
 
 class ContractUpdate:
-    """Contract 1 ``stdp_update`` pseudo-code, transcribed with its own LFSR."""
+    """The ``stdp_update`` pseudo-code (docs/hardware/fixed_point.md), transcribed with its own LFSR."""
 
     def __init__(self, P):
         self.P, self.lfsr = P, P.LFSR_SEED

@@ -1,4 +1,4 @@
-"""Homeostasis (R4a-c) and threshold plasticity (R5a-c): the engine rules' kernels against closed
+"""Synaptic homeostasis and threshold plasticity: the engine rules' kernels against closed
 forms and fixed points, and the rules in hwsnn.snn.Network."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from hwsnn.snn import Network, poisson_raster
 FMT = IntFormat(8, 8)
 
 
-# -- R4a -----------------------------------------------------------------------------------------
+# -- normalisation -------------------------------------------------------------------------------
 def test_normalisation_invariant():
     rng = np.random.default_rng(0)
     w = rng.random((64, 10)) * 0.5
@@ -63,7 +63,7 @@ def test_normalisation_in_network_each_period():
     assert np.all(np.abs(proj.syn.q.sum(0) - 510) <= 8)
 
 
-# -- R4b -----------------------------------------------------------------------------------------
+# -- stepwise scaling-----------------------------------------------------------------------------
 def test_stepwise_scaling_direction_and_twins():
     rng = np.random.default_rng(2)
     q = rng.integers(0, 256, (32, 6)).astype(np.int64)
@@ -96,7 +96,7 @@ def test_stepwise_scaling_converges_into_band():
     assert np.all(np.abs(q.sum(0) - 2000) <= 100 + 32 * 255 / 16)
 
 
-# -- R4c -----------------------------------------------------------------------------------------
+# -- rate scaling --------------------------------------------------------------------------------
 def _rate_model(total_w):
     """A neuron whose rate (Hz) is proportional to its summed input weight."""
     return 5.0 * total_w
@@ -157,7 +157,7 @@ def test_rate_scaling_in_network_moves_rate_toward_target():
         rates[backend] = w1
 
 
-# -- R5a / R5b -----------------------------------------------------------------------------------
+# -- thresholds ----------------------------------------------------------------------------------
 def test_adaptive_threshold_int_matches_float():
     p = AdaptiveThresholdInt.from_float(theta_plus=0.05, tau_theta=2.0, dt=1e-3, v_lsb=0.01, F=8, P=4)
     spk = poisson_raster(np.full(4, 30.0), 6000, seed=6)

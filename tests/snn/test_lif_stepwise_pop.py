@@ -1,5 +1,5 @@
 """The engine's ``lif_stepwise`` neuron (golden kernel, as hwsnn.snn.Network steps it) vs a
-plain-Python transcription of Contract 1; its float twin tracks it."""
+plain-Python transcription of its contract; its float twin tracks it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hwsnn.snn import Population
 from hwsnn.spec.units import LifStepwiseParams
 
 def contract_edge(P, st, step, i_syn, ip_en, mutant=False):
-    """One clock edge of one neuron, transcribed from DESIGN.md Contract 1 (``lif_stepwise``)."""
+    """One clock edge of one neuron, transcribed from the ``lif_stepwise`` contract (docs/hardware/fixed_point.md)."""
     v, ref, level, count, win, spike = st
     if not step:
         return st

@@ -141,7 +141,7 @@ def test_dense_reference_rejects_mutant_order():
     assert np.abs(got - w).max() > 1e-3
 
 
-# -- integer sweep vs a plain-Python transcription of stdp_update / stdp_trace (Contract 1) ------
+# -- integer sweep vs a plain-Python transcription of stdp_update / stdp_trace (RTL contract) --
 def lfsr_next(s):
     lsb = s & 1
     s >>= 1
@@ -272,7 +272,7 @@ def test_crossbar_backend_deterministic_per_seed():
     (LifStepwiseFloatNeuron(THETA_BASE=100, THETA_STEP=20, LEARN_UP=30, LEARN_DN=60), "ideal"),
 ])
 def test_stepwise_gated_rule_in_network(neuron, backend):
-    """R5c: every weight change happens on a pre spike and goes in the direction of the post
+    """Gated rule: every weight change happens on a pre spike and goes in the direction of the post
     neuron's learning flags at that step (the float rule on ideal weights, its integer twin on
     the int backend)."""
     rng = np.random.default_rng(9)
@@ -384,7 +384,7 @@ def test_learning_off_freezes_weights_and_thresholds():
 
 
 def test_crossbar_backend_homeostasis_and_gated_rule():
-    """Slow rules and R5c reach a crossbar as pulse updates: normalisation lands within the pulse
+    """Slow rules and the gated rule reach a crossbar as pulse updates: normalisation lands within the pulse
     grid (ideal device: 1/100 per pulse, stochastic rounding) of the target."""
     pytest.importorskip("hwsnn.crossbar", reason="hwsnn.crossbar not available yet")
     from hwsnn.engine.rules import Normalize

@@ -1,4 +1,4 @@
-"""Slow synaptic homeostasis rules (R4) for :class:`hwsnn.snn.Network`: normalisation, hardware
+"""Slow synaptic homeostasis rules for :class:`hwsnn.snn.Network`: normalisation, hardware
 stepwise scaling and rate-based scaling, float rules and integer twins.
 
 They act on the columns of ``w[n_pre, n_post]`` (the afferents of one postsynaptic neuron) in the
@@ -12,14 +12,14 @@ The main job's layer has its own per-sample normalisation (``homeostasis.norm_pe
 same :func:`~hwsnn.plasticity.homeostasis.normalize_columns` kernels) and per-sample
 ``synaptic_scaling``; compiled into the layer these rules raise a ConfigError.
 
-R4a -- ``Normalize`` (Diehl & Cook): ``w[:, j] <- w[:, j] * target / sum_i w[i, j]``; integer twin
+``Normalize`` (Diehl & Cook): ``w[:, j] <- w[:, j] * target / sum_i w[i, j]``; integer twin
 with LFSR16 stochastic rounding (:func:`~hwsnn.plasticity.homeostasis.normalize_columns_int_sr`).
 
-R4b -- ``StepwiseScaling``: ``S_j = sum_i w_ij``; ``S_j > T + delta``: ``w <- w - (w >> s)``;
+``StepwiseScaling``: ``S_j = sum_i w_ij``; ``S_j > T + delta``: ``w <- w - (w >> s)``;
 ``S_j < T - delta``: ``w <- w + (w >> s) + 1`` (integer, saturating).  The float twin uses the
 same multiplicative step without the floor: ``w (1 - 2**-s)`` and ``w (1 + 2**-s) + lsb``.
 
-R4c -- ``RateScaling`` (Turrigiano): float ``rbar <- rbar d + (1 - d) s / dt`` every step (Hz),
+``RateScaling`` (Turrigiano): float ``rbar <- rbar d + (1 - d) s / dt`` every step (Hz),
 every ``period`` steps ``w += eta * w * (r_target - rbar)``.  Integer twin:
 ``rbar <- rbar - (rbar >> K_R) + (s << (B_R - K_R))`` (``rbar / 2**B_R`` = spikes per step),
 ``dq = sround(q * (R_TGT - rbar) * H_M, B_R + H_E)`` with one LFSR16 advance per synapse.
@@ -51,7 +51,7 @@ __all__ = ["Normalize", "NormalizeInt", "StepwiseScaling", "StepwiseScalingInt",
 
 @njit(cache=True)
 def stepwise_scale_float(w, sums, target, delta, shift, lsb, w_max):
-    """R4b float twin in place; ``sums[j]`` is the measured column sum.  Returns the direction
+    """Stepwise scaling, float, in place; ``sums[j]`` is the measured column sum.  Returns the direction
     per column (-1 down, 0 hold, +1 up)."""
     n_pre, n_post = w.shape
     f = 2.0**-shift
@@ -73,7 +73,7 @@ def stepwise_scale_float(w, sums, target, delta, shift, lsb, w_max):
 
 @njit(cache=True)
 def stepwise_scale_int(q, sums, target, delta, shift, w_max):
-    """R4b integer in place (``q - (q >> s)`` down, ``q + (q >> s) + 1`` up, saturating)."""
+    """Stepwise scaling, integer, in place (``q - (q >> s)`` down, ``q + (q >> s) + 1`` up, saturating)."""
     n_pre, n_post = q.shape
     out = np.zeros(n_post, dtype=np.int64)
     for j in range(n_post):
@@ -93,21 +93,21 @@ def stepwise_scale_int(q, sums, target, delta, shift, w_max):
 
 @njit(cache=True)
 def rate_track_float(rbar, spk, d, dt):
-    """R4c rate estimate (Hz): ``rbar <- rbar d + (1 - d) s / dt``."""
+    """Rate estimate (Hz): ``rbar <- rbar d + (1 - d) s / dt``."""
     for j in range(rbar.shape[0]):
         rbar[j] = rbar[j] * d + (1.0 - d) * spk[j] / dt
 
 
 @njit(cache=True)
 def rate_track_int(rbar, spk, k_r, b_r):
-    """R4c integer rate estimate: ``rbar <- rbar - (rbar >> K_R) + (s << (B_R - K_R))``."""
+    """Integer rate estimate: ``rbar <- rbar - (rbar >> K_R) + (s << (B_R - K_R))``."""
     for j in range(rbar.shape[0]):
         rbar[j] = rbar[j] - (rbar[j] >> k_r) + (np.int64(spk[j]) << (b_r - k_r))
 
 
 @njit(cache=True)
 def rate_scale_float(w, rbar, r_target, eta, w_max):
-    """R4c float in place: ``w += eta * w * (r_target - rbar_j)``, clipped to ``[0, w_max]``."""
+    """Rate scaling, float, in place: ``w += eta * w * (r_target - rbar_j)``, clipped to ``[0, w_max]``."""
     n_pre, n_post = w.shape
     for i in range(n_pre):
         for j in range(n_post):
@@ -117,7 +117,7 @@ def rate_scale_float(w, rbar, r_target, eta, w_max):
 
 @njit(cache=True)
 def rate_scale_int(q, rbar, r_tgt, h_m, shift, w_max, lfsr):
-    """R4c integer in place; one LFSR16 advance per synapse (row-major); ``lfsr[0]`` is the state."""
+    """Rate scaling, integer, in place; one LFSR16 advance per synapse (row-major); ``lfsr[0]`` is the state."""
     n_pre, n_post = q.shape
     r = lfsr[0]
     for i in range(n_pre):
@@ -150,7 +150,7 @@ def _codes(x: float, fmt: IntFormat, w_max: float) -> int:
 
 @register_rule
 class Normalize(_SlowRule):
-    """R4a: rescale every column with a positive sum to sum ``target`` (weight units)."""
+    """Normalisation: rescale every column with a positive sum to sum ``target`` (weight units)."""
 
     kind: Literal["normalize"] = "normalize"
     target: float = Field(78.0, gt=0)
@@ -167,7 +167,7 @@ class Normalize(_SlowRule):
 
 @register_rule
 class NormalizeInt(_SlowRule):
-    """R4a integer twin: ``q <- (q T 2**16 // S + r) >> 16`` (LFSR16 stochastic rounding, row-major,
+    """Integer twin of :class:`Normalize`: ``q <- (q T 2**16 // S + r) >> 16`` (LFSR16 stochastic rounding, row-major,
     one advance per synapse), saturating at the largest code."""
 
     kind: Literal["normalize_int"] = "normalize_int"
@@ -183,7 +183,7 @@ class NormalizeInt(_SlowRule):
 
 @register_rule
 class StepwiseScaling(_SlowRule):
-    """R4b float twin: hardware stepwise synaptic scaling toward a column-sum band."""
+    """Float twin of hardware stepwise synaptic scaling toward a column-sum band."""
 
     kind: Literal["stepwise_scaling"] = "stepwise_scaling"
     target: float = Field(19.2, gt=0)
@@ -208,7 +208,7 @@ class StepwiseScaling(_SlowRule):
 
 @register_rule
 class StepwiseScalingInt(_SlowRule):
-    """R4b integer: ``q - (q >> SHIFT)`` above ``TARGET + DELTA``, ``q + (q >> SHIFT) + 1`` below
+    """Stepwise scaling: ``q - (q >> SHIFT)`` above ``TARGET + DELTA``, ``q + (q >> SHIFT) + 1`` below
     ``TARGET - DELTA`` (codes, saturating)."""
 
     kind: Literal["stepwise_scaling_int"] = "stepwise_scaling_int"
@@ -229,7 +229,7 @@ class StepwiseScalingInt(_SlowRule):
 
 @register_rule
 class RateScaling(_SlowRule):
-    """R4c float: multiplicative scaling of a neuron's afferents toward a target rate."""
+    """Rate scaling: multiplicative scaling of a neuron's afferents toward a target rate."""
 
     kind: Literal["rate_scaling"] = "rate_scaling"
     period: int = Field(100, ge=1)
@@ -266,7 +266,7 @@ class RateScaling(_SlowRule):
 
 @register_rule
 class RateScalingInt(_SlowRule):
-    """R4c integer twin (rate register of ``B_R`` fraction bits per step)."""
+    """Integer twin of :class:`RateScaling` (rate register of ``B_R`` fraction bits per step)."""
 
     kind: Literal["rate_scaling_int"] = "rate_scaling_int"
     integer: ClassVar[bool] = True

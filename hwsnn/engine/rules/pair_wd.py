@@ -1,4 +1,4 @@
-"""Pair STDP with weight dependence (R1 variants): soft bounds, power law, Diehl & Cook power law.
+"""Pair STDP with weight dependence (variants of pair STDP): soft bounds, power law, Diehl & Cook power law.
 
 Float (``dw`` in weight units, nearest-spike traces, ``w`` in ``[0, w_max]``)::
 

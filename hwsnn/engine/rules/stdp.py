@@ -170,7 +170,7 @@ class PairIntConst(NamedTuple):
 
 @njit(cache=True, inline="always")
 def pair_on_synapse(c, q, pre, post, x_pre, x_post, r):
-    # stdp_update (Contract 1): dp/dm from one LFSR value; r_minus = (r >> 8) & mask for shifts <= 8
+    # stdp_update (docs/hardware/fixed_point.md): dp/dm from one LFSR value; r_minus = (r >> 8) & mask for shifts <= 8
     dp = (x_pre * c.a_plus + (r & ((1 << c.s_plus) - 1))) >> c.s_plus if post != 0 else 0
     dm = (x_post * c.a_minus + ((r >> 8) & ((1 << c.s_minus) - 1))) >> c.s_minus if pre != 0 else 0
     return dp - dm
@@ -225,7 +225,7 @@ def _stdp_update_coef(a: float, field: str) -> tuple[int, int]:
 
 @register_rule
 class PairSTDPInt(Rule):
-    """Integer twin of :class:`PairSTDP`: the ``stdp_update`` unit (Contract 1) bit for bit.
+    """Integer twin of :class:`PairSTDP`: the ``stdp_update`` unit bit for bit.
 
     ``dp = (x_pre * A_PLUS + r_plus) >> SHIFT_PLUS`` if post, ``dm = (x_post * A_MINUS + r_minus)
     >> SHIFT_MINUS`` if pre, ``r_plus = r & (2**SHIFT_PLUS - 1)``, ``r_minus = (r >> 8) &

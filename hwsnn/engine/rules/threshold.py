@@ -1,11 +1,11 @@
-"""Threshold-related rules: the learning-threshold-gated weight rule (R5c) and threshold plasticity
-(R5a integer adaptive threshold, R5b homeostatic intrinsic plasticity).
+"""Threshold-related rules: the learning-threshold-gated weight rule and threshold plasticity
+(integer adaptive threshold, homeostatic intrinsic plasticity); see docs/plasticity.md.
 
 These rules read or change postsynaptic *neuron* state, which only :class:`hwsnn.snn.Network`
 supplies (the layer kernel's hooks see traces only); compiled into a layer they raise a
 :class:`~hwsnn.errors.ConfigError`.
 
-R5c -- ``StepwiseGated`` (Nomura-Nishi stepwise firing threshold with synchronised learning
+``StepwiseGated`` (Nomura-Nishi stepwise firing threshold with synchronised learning
 thresholds).  The firing-threshold part (level steps per window) is the ``lif_stepwise`` neuron
 itself (or its float twin ``lif_stepwise_float``); the weight part: on a presynaptic spike ``i``,
 for every target ``j``::
@@ -18,10 +18,10 @@ with the flags read from the postsynaptic state after this step's neuron update
 trace arguments (``post_inputs = ("learn_up", "learn_dn")``).  The integer twin steps ``STEP``
 codes; float and integer are the same algorithm.
 
-R5b -- ``HomeostaticIP``: per step, ``theta += eta * (s - rho)`` clipped below at ``theta_min``
+``HomeostaticIP``: per step, ``theta += eta * (s - rho)`` clipped below at ``theta_min``
 (float); integer ``theta += s * UP - DN`` with ``DN / UP = rho``.
 
-R5a integer -- ``AdaptiveThresholdInt``: a ``theta`` register with ``F`` fraction bits; on a spike
+``AdaptiveThresholdInt`` (integer adaptive threshold): a ``theta`` register with ``F`` fraction bits; on a spike
 ``theta += THETA_PLUS``; every ``2**P`` steps ``theta -= theta >> Q`` (time constant about
 ``2**(P+Q)`` steps).  The float adaptive threshold is part of the neuron models
 (``DiehlCookNeuron`` through ``homeostasis``, ``LifNeuron`` through ``theta_plus``/``tau_theta``).
@@ -78,7 +78,8 @@ def gated_on_synapse(c, q, pre, post, up, dn, r):
 
 @register_rule
 class StepwiseGated(Rule):
-    """R5c: pre-spike-driven +/- one step gated by the postsynaptic learning flags (see module)."""
+    """Learning-threshold-gated rule: pre-spike-driven +/- one step gated by the postsynaptic learning
+    flags (see module)."""
 
     kind: Literal["stepwise_gated"] = "stepwise_gated"
     w_step: float = Field(1.0 / 255, gt=0)
@@ -130,7 +131,7 @@ class IPConst(NamedTuple):
 
 @njit(cache=True)
 def homeostatic_ip_step(c, theta, spk, step):
-    """R5b float, one step: ``theta += eta * (s - rho)``, clipped below at ``theta_min``."""
+    """Homeostatic IP, float, one step: ``theta += eta * (s - rho)``, clipped below at ``theta_min``."""
     for j in range(theta.shape[0]):
         v = theta[j] + c.eta * (spk[j] - c.rho)
         theta[j] = c.theta_min if v < c.theta_min else v
@@ -144,7 +145,7 @@ class IPIntConst(NamedTuple):
 
 @njit(cache=True)
 def homeostatic_ip_int_step(c, theta, spk, step):
-    """R5b integer, one step: ``theta += s * UP - DN``, clipped below at ``THETA_MIN``."""
+    """Homeostatic IP, integer, one step: ``theta += s * UP - DN``, clipped below at ``THETA_MIN``."""
     for j in range(theta.shape[0]):
         v = theta[j] + spk[j] * c.up - c.dn
         theta[j] = c.theta_min if v < c.theta_min else v
@@ -160,7 +161,7 @@ class _PopulationRule(Rule):
 
 @register_rule
 class HomeostaticIP(_PopulationRule):
-    """R5b float: threshold homeostasis toward a target spike probability per step ``rho``."""
+    """Threshold homeostasis (float) toward a target spike probability per step ``rho``."""
 
     kind: Literal["homeostatic_ip"] = "homeostatic_ip"
     eta: float = Field(0.01, ge=0)
@@ -191,7 +192,8 @@ class HomeostaticIP(_PopulationRule):
 
 @register_rule
 class HomeostaticIPInt(_PopulationRule):
-    """R5b integer twin: ``theta += s * UP - DN`` on an integer ``theta`` register (``F`` fraction bits)."""
+    """Integer twin of :class:`HomeostaticIP`: ``theta += s * UP - DN`` on an integer ``theta`` register
+    (``F`` fraction bits)."""
 
     kind: Literal["homeostatic_ip_int"] = "homeostatic_ip_int"
     integer: ClassVar[bool] = True
@@ -219,7 +221,7 @@ class AdaptIntConst(NamedTuple):
 
 @njit(cache=True)
 def adaptive_threshold_int_step(c, theta, spk, step):
-    """R5a integer, one step: every ``2**P`` executed steps ``theta -= theta >> Q``; on a spike
+    """Integer adaptive threshold, one step: every ``2**P`` executed steps ``theta -= theta >> Q``; on a spike
     ``theta += THETA_PLUS`` (``step`` is the index of the step being executed)."""
     tick = ((step + 1) & ((np.int64(1) << c.p) - 1)) == 0
     for j in range(theta.shape[0]):
@@ -231,7 +233,7 @@ def adaptive_threshold_int_step(c, theta, spk, step):
 
 @register_rule
 class AdaptiveThresholdInt(_PopulationRule):
-    """R5a integer twin of the adaptive threshold (prescaled shift decay)."""
+    """Integer twin of the adaptive threshold (prescaled shift decay)."""
 
     kind: Literal["adaptive_threshold_int"] = "adaptive_threshold_int"
     integer: ClassVar[bool] = True
