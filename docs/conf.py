@@ -28,6 +28,7 @@ extensions = [
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
+smartquotes = False  # keep "--flag" and quotes in option descriptions literal
 exclude_patterns = ["_build", "**/_build"]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]

@@ -2,7 +2,9 @@
 
 ``python -m hwsnn.cli_reference > docs/cli.md`` writes it; :func:`cli_reference_markdown`
 returns it.  Every command and subcommand of :func:`hwsnn.cli.build_parser` gets a section with
-its ``--help`` text, formatted at a fixed width so the result does not depend on the terminal.
+its description, a usage line and a table of its arguments (value, default, help), rendered from
+the parser objects themselves rather than from ``--help`` output, so the page does not depend on
+the terminal width or on the Python version's help formatting.
 """
 
 from __future__ import annotations
@@ -11,27 +13,95 @@ import argparse
 
 __all__ = ["cli_reference_markdown"]
 
-WIDTH = 100
-"""Line width of the rendered help texts."""
 
-
-def _fixed_width(prog: str) -> argparse.HelpFormatter:
-    return argparse.HelpFormatter(prog, width=WIDTH, max_help_position=32)
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
-    """``(name, parser)`` of the parser's subcommands, in registration order."""
+def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser, str]]:
+    """``(name, parser, one-line help)`` of the parser's subcommands, in registration order."""
     out = []
-    for action in parser._actions:  # argparse keeps subparsers only here
+    for action in parser._actions:  # argparse keeps its subparsers only here
         if isinstance(action, argparse._SubParsersAction):
-            out.extend(action.choices.items())
+            helps = {a.dest: a.help or "" for a in action._choices_actions}
+            out.extend((name, sub, helps.get(name, "")) for name, sub in action.choices.items())
     return out
 
 
+def _cell(text) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _help(action: argparse.Action, prog: str) -> str:
+    text = action.help or ""
+    if "%" in text:
+        params = {k: v for k, v in vars(action).items() if v is not argparse.SUPPRESS}
+        if params.get("choices") is not None:
+            params["choices"] = ", ".join(map(str, params["choices"]))
+        try:
+            text = text % {**params, "prog": prog}
+        except (KeyError, TypeError, ValueError):
+            pass
+    return _cell(text)
+
+
+def _value(action: argparse.Action) -> str:
+    if action.nargs == 0:
+        return ""
+    if action.choices is not None:
+        return "one of " + ", ".join(f"`{c}`" for c in action.choices)
+    meta = action.metavar or (action.dest.upper() if action.option_strings else action.dest)
+    return f"`{meta}`"
+
+
+def _default(action: argparse.Action) -> str:
+    d = action.default
+    if d is None or d is argparse.SUPPRESS or d is False or d == [] or action.nargs == 0:
+        return ""
+    return f"`{d}`"
+
+
+def _name(action: argparse.Action) -> str:
+    if action.option_strings:
+        name = ", ".join(f"`{o}`" for o in action.option_strings)
+        if isinstance(action, argparse._AppendAction):
+            name += " (repeatable)"
+        return name
+    name = f"`{action.metavar or action.dest}`"
+    if action.nargs in ("?", "*"):
+        name += " (optional)"
+    return name
+
+
+def _usage(parser: argparse.ArgumentParser, has_sub: bool) -> str:
+    parts = [parser.prog]
+    if any(a.option_strings and not isinstance(a, argparse._HelpAction) for a in parser._actions):
+        parts.append("[options]")
+    for a in parser._actions:
+        if a.option_strings or isinstance(a, argparse._SubParsersAction):
+            continue
+        meta = a.metavar or a.dest
+        parts.append(f"[{meta} ...]" if a.nargs == "*" else f"[{meta}]" if a.nargs == "?" else meta)
+    if has_sub:
+        parts.append("SUBCOMMAND ...")
+    return " ".join(parts)
+
+
 def _render(parser: argparse.ArgumentParser, level: int, lines: list[str]) -> None:
-    parser.formatter_class = _fixed_width
-    lines += [f"{'#' * level} `{parser.prog}`", "", "```text", parser.format_help().rstrip(), "```", ""]
-    for _, sub in _subcommands(parser):
+    subs = _subcommands(parser)
+    lines += [f"{'#' * level} `{parser.prog}`", ""]
+    if parser.description:
+        lines += [_cell(parser.description), ""]
+    lines += [f"Usage: `{_usage(parser, bool(subs))}`", ""]
+    rows = [a for a in parser._actions
+            if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) and a.help is not argparse.SUPPRESS]
+    if rows:
+        lines += ["| argument | value | default | description |", "|---|---|---|---|"]
+        lines += [f"| {_name(a)} | {_value(a)} | {_default(a)} | {_help(a, parser.prog)} |" for a in rows]
+        lines.append("")
+    if subs:
+        lines += ["| subcommand | description |", "|---|---|"]
+        lines += [f"| `{name}` | {_cell(h)} |" for name, _, h in subs]
+        lines.append("")
+    if parser.epilog:
+        lines += ["```text", parser.epilog.strip("\n"), "```", ""]
+    for _, sub, _ in subs:
         _render(sub, min(level + 1, 4), lines)
 
 
@@ -39,22 +109,19 @@ def cli_reference_markdown() -> str:
     """The Markdown text of ``docs/cli.md``."""
     from hwsnn.cli import build_parser
 
-    parser = build_parser()
     lines = [
         "# CLI reference",
         "",
         "<!-- generated by `python -m hwsnn.cli_reference > docs/cli.md`; do not edit by hand -->",
         "",
-        "Every command of `hwsnn` with its `--help` text, generated from the argument parsers "
+        "Every command of `hwsnn` with its arguments, generated from the argument parsers "
         "(`hwsnn.cli.build_parser`); `tests/docs/test_cli_reference.py` fails when this page and the "
-        "parsers disagree. User mistakes end in one line `hwsnn COMMAND: error: ...` and exit "
-        "status 2; configuration files are described in the [config reference](config.md).",
+        "parsers disagree. `hwsnn COMMAND --help` prints the same information. A user mistake ends in "
+        "one line `hwsnn COMMAND: error: ...` and exit status 2; configuration files are described in "
+        "the [config reference](config.md).",
         "",
     ]
-    parser.formatter_class = _fixed_width
-    lines += ["## `hwsnn`", "", "```text", parser.format_help().rstrip(), "```", ""]
-    for _, sub in _subcommands(parser):
-        _render(sub, 2, lines)
+    _render(build_parser(), 2, lines)
     return "\n".join(lines).rstrip() + "\n"
 
 
