@@ -4,6 +4,8 @@ stochastic rounding unbiased; integer coefficients; config validation."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -128,13 +130,21 @@ def test_stochastic_rounding_unbiased_over_lfsr_period(s):
 def test_int_coefficients_match_float_rule():
     f = PairSTDP(a_plus=0.01, a_minus=0.0123, tau_pre=16e-3, tau_post=32e-3)
     g = f.to_int(FMT, 1e-3, 1.0)
-    # stdp_update: codes per trace code = a * 255 / 255; shifts 1..8 (resolution 2**-8)
-    assert g.A_PLUS / 2 ** g.SHIFT_PLUS == pytest.approx(f.a_plus, abs=2 ** -9)
-    assert g.A_MINUS / 2 ** g.SHIFT_MINUS == pytest.approx(f.a_minus, abs=2 ** -9)
     assert (g.SHIFT_PRE, g.SHIFT_POST) == (4, 5)  # 1 - 2**-k closest to exp(-dt/tau)
-    t = TripletSTDP().to_int(FMT, 1e-3, 1.0)
-    assert t.A_MINUS / 2 ** t.SHIFT_MINUS == pytest.approx(1e-4, rel=2 ** -7)
-    assert 255 * t.A_PLUS / 2 ** t.SHIFT_PLUS == pytest.approx(TripletSTDP().nu_post, rel=2 ** -7)
+
+    # trace gain: float trace area tau over the shift decay's -dt / ln(1 - 2**-k), so that the
+    # twin's mean change per spike pair equals the float rule's
+    def gain(tau, k, dt=1e-3):
+        return tau / (-dt / math.log(1 - 2.0**-k))
+
+    # stdp_update: codes per trace code = a * gain * 255 / 255; shifts 1..8 (resolution 2**-8)
+    assert g.A_PLUS / 2 ** g.SHIFT_PLUS == pytest.approx(f.a_plus * gain(16e-3, 4), abs=2 ** -9)
+    assert g.A_MINUS / 2 ** g.SHIFT_MINUS == pytest.approx(f.a_minus * gain(32e-3, 5), abs=2 ** -9)
+    t = TripletSTDP().to_int(FMT, 1e-3, 1.0)  # 20 / 20 / 40 ms at 1 ms -> shifts 4 / 4 / 5
+    assert (t.SHIFT_PRE, t.SHIFT_POST1, t.SHIFT_POST2) == (4, 4, 5)
+    assert t.A_MINUS / 2 ** t.SHIFT_MINUS == pytest.approx(1e-4 * gain(20e-3, 4), rel=2 ** -7)
+    assert 255 * t.A_PLUS / 2 ** t.SHIFT_PLUS == pytest.approx(
+        TripletSTDP().nu_post * gain(20e-3, 4) * gain(40e-3, 5), rel=2 ** -7)
 
 
 @pytest.mark.parametrize("cls,field,value", [

@@ -29,7 +29,7 @@ from pydantic import Field
 from hwsnn.engine.contract import CompileContext, IntFormat, Rule, RuleHooks, TraceSpec, register_rule
 from hwsnn.engine.rules.stdp import int_coefficient
 from hwsnn.plasticity.fixed import r_minus_bits, sround
-from hwsnn.plasticity.traces import shift_for_tau
+from hwsnn.plasticity.traces import shift_for_tau, trace_gain
 
 __all__ = ["PairSTDPWD", "PairSTDPWDInt", "WEIGHT_DEPENDENCES"]
 
@@ -103,8 +103,10 @@ class PairSTDPWD(Rule):
         p = 1.0 if self.weight_dependence == "softbound" else self.mu
         # codes per trace code at a full-scale table entry: a * (w_max**p) * qmax / (w_max * xmax)
         k = w_max**p * qmax / (w_max * xmax)
-        ap, sp = int_coefficient(self.a_plus * k, "rules.a_plus")
-        am, sm = int_coefficient(self.a_minus * k, "rules.a_minus") if self.a_minus > 0 else (0, 1)
+        # trace gains keep the twin's mean change per spike pair equal to the float rule's (traces.py)
+        ap, sp = int_coefficient(self.a_plus * k * trace_gain(self.tau_pre, dt), "rules.a_plus")
+        am, sm = (int_coefficient(self.a_minus * k * trace_gain(self.tau_post, dt), "rules.a_minus")
+                  if self.a_minus > 0 else (0, 1))
         return PairSTDPWDInt(weight_dependence=self.weight_dependence, A_PLUS=ap, SHIFT_PLUS=sp, A_MINUS=am,
                              SHIFT_MINUS=sm, SHIFT_PRE=shift_for_tau(self.tau_pre, dt),
                              SHIFT_POST=shift_for_tau(self.tau_post, dt), mu=self.mu,

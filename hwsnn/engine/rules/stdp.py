@@ -15,7 +15,7 @@ from pydantic import Field
 
 from hwsnn.engine.contract import CompileContext, IntFormat, Rule, RuleHooks, TraceSpec, register_rule
 from hwsnn.plasticity.fixed import r_minus_bits, sround
-from hwsnn.plasticity.traces import shift_for_tau
+from hwsnn.plasticity.traces import shift_for_tau, trace_gain
 from hwsnn.snn._params import mant_exp
 
 __all__ = ["TripletSTDP", "TripletSTDPInt", "PairSTDP", "PairSTDPInt", "int_coefficient"]
@@ -99,8 +99,10 @@ class TripletSTDP(Rule):
     def to_int(self, fmt: IntFormat, dt: float, w_max: float) -> "TripletSTDPInt":
         qmax = (1 << fmt.w_bits) - 1
         xmax = (1 << fmt.x_bits) - 1
-        ap, sp = int_coefficient(self.nu_post * qmax / (w_max * xmax * xmax), "rules.nu_post")
-        am, sm = int_coefficient(self.nu_pre * qmax / (w_max * xmax), "rules.nu_pre")
+        # trace gains: the twin's mean change per spike pair equals the float rule's (traces.py)
+        gp = trace_gain(self.tau_pre, dt) * trace_gain(self.tau_post2, dt)
+        ap, sp = int_coefficient(self.nu_post * gp * qmax / (w_max * xmax * xmax), "rules.nu_post")
+        am, sm = int_coefficient(self.nu_pre * trace_gain(self.tau_post1, dt) * qmax / (w_max * xmax), "rules.nu_pre")
         return TripletSTDPInt(A_PLUS=ap, SHIFT_PLUS=sp, A_MINUS=am, SHIFT_MINUS=sm,
                               SHIFT_PRE=shift_for_tau(self.tau_pre, dt), SHIFT_POST1=shift_for_tau(self.tau_post1, dt),
                               SHIFT_POST2=shift_for_tau(self.tau_post2, dt))
@@ -203,8 +205,9 @@ class PairSTDP(Rule):
     def to_int(self, fmt: IntFormat, dt: float, w_max: float) -> "PairSTDPInt":
         qmax = (1 << fmt.w_bits) - 1
         xmax = (1 << fmt.x_bits) - 1
-        ap, sp = _stdp_update_coef(self.a_plus * qmax / (w_max * xmax), "rules.a_plus")
-        am, sm = _stdp_update_coef(self.a_minus * qmax / (w_max * xmax), "rules.a_minus")
+        ap, sp = _stdp_update_coef(self.a_plus * trace_gain(self.tau_pre, dt) * qmax / (w_max * xmax), "rules.a_plus")
+        am, sm = _stdp_update_coef(self.a_minus * trace_gain(self.tau_post, dt) * qmax / (w_max * xmax),
+                                   "rules.a_minus")
         return PairSTDPInt(A_PLUS=ap, SHIFT_PLUS=sp, A_MINUS=am, SHIFT_MINUS=sm,
                            SHIFT_PRE=shift_for_tau(self.tau_pre, dt), SHIFT_POST=shift_for_tau(self.tau_post, dt))
 
