@@ -212,3 +212,37 @@ def test_sigkill_at_any_moment_loses_nothing_and_resume_completes(tmp_path):
     assert rep.skipped == seen and rep.ran == len(units) - seen
     df = pd.read_parquet(tmp_path)
     _check_rows(df, units)
+
+
+# ---------------------------------------------------------------------------------------------- determinism
+METRIC_COLS = ["accuracy", "train_accuracy", "mean_test_spikes", "samples", "reruns"]
+
+
+def _metrics(root):
+    df = read_results(root)
+    assert (df["status"] == "ok").all(), df["error"].tolist()
+    return df.set_index(["point", "repeat"])[["seed", "config_hash", *METRIC_COLS]].sort_index()
+
+
+def test_same_metrics_in_process_and_on_dask_threads(tmp_path):
+    """Real runs: this process vs a 2-thread in-process Dask cluster (units finish in any order)."""
+    from distributed import LocalCluster
+
+    rs = spec(axes=[{"path": "network.efficacy", "values": [1.5, 2.5]}], repeats=2)
+    run_sweep(rs, tmp_path / "inline", workers=0, progress=False)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        run_sweep(rs, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
+    a, b = _metrics(tmp_path / "inline"), _metrics(tmp_path / "dask")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a["accuracy"].nunique() > 1  # the units really differ (seeds, efficacy)
+
+
+@pytest.mark.slow
+def test_same_metrics_on_process_pools_of_1_and_2_workers_and_local_dask(tmp_path):
+    rs = spec(axes=[{"path": "network.efficacy", "values": [1.5, 2.5]}], repeats=2)
+    run_sweep(rs, tmp_path / "p1", workers=1, progress=False)
+    run_sweep(rs, tmp_path / "p2", workers=2, progress=False)
+    run_sweep(rs, tmp_path / "d2", dask_local=2, progress=False)
+    ref = _metrics(tmp_path / "p1")
+    for other in ("p2", "d2"):
+        pd.testing.assert_frame_equal(ref, _metrics(tmp_path / other), check_exact=True)
