@@ -1,13 +1,26 @@
-"""``hwsnn bench SUITE``: performance measured side by side with its comparison, as ratios."""
+"""``hwsnn bench SUITE``: performance measured side by side with its comparison, as ratios.
+
+Results go to ``--out DIR`` (default ``runs/bench``, with ``manifest.json`` written last).  The
+figures committed with the repository (``benchmarks/results/``) are only rewritten with
+``--update-committed``; an ``--out`` pointing there without that flag is refused.
+"""
 
 from __future__ import annotations
 
 import importlib
 import time
 
-from hwsnn.cli.common import add_output_args, emit_json, out_dir
+import contextlib
+from pathlib import Path
+
+from hwsnn.cli.common import add_output_args, emit_json, open_run_folder, prepare_out
 from hwsnn.errors import ConfigError
 from hwsnn.io import write_json
+
+DEFAULT_OUT = "runs/bench"
+"""Default results folder of ``hwsnn bench`` (relative to the working directory)."""
+COMMITTED = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+"""The benchmark results committed with the repository (written only with ``--update-committed``)."""
 
 
 def register(sub) -> None:
@@ -18,6 +31,9 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="small sizes (smoke run, seconds)")
     add_output_args(p, default_out=None)
     p.set_defaults(func=run)
+    p.add_argument("--update-committed", action="store_true",
+                   help=f"write into the repository's committed benchmarks/results/ (default: --out, else "
+                        f"{DEFAULT_OUT})")
 
 
 def _fmt(v) -> str:
@@ -40,7 +56,25 @@ def run(args) -> int:
     from hwsnn.bench import SUITES
 
     names = list(SUITES) if args.suite == "all" else [args.suite]
-    dest = out_dir(args, "benchmarks/results")
+    if args.update_committed:
+        if args.out:
+            raise ConfigError("--update-committed", "writes to benchmarks/results/; do not combine it with --out")
+        dest, ctx = prepare_out(COMMITTED, "--update-committed"), contextlib.nullcontext()
+    else:
+        if args.out and Path(args.out).resolve() == COMMITTED:
+            raise ConfigError("--out", f"{args.out} holds the committed results; add --update-committed (without "
+                                       f"--out) to overwrite them")
+        ctx = open_run_folder(args, DEFAULT_OUT)
+        dest = ctx.path
+    with ctx:
+        results = _run_suites(args, names, dest)
+    emit_json(args, {n: {k: v for k, v in r.items() if k != "table"} | {"table": r.get("table", [])} for n, r in results.items()})
+    return 0
+
+
+def _run_suites(args, names: list[str], dest) -> dict:
+    from hwsnn.bench import SUITES
+
     results = {}
     for name in names:
         try:
@@ -55,5 +89,4 @@ def run(args) -> int:
         print_table(res.get("table", []))
         write_json(dest / f"bench_{name}{'_quick' if args.quick else ''}.json", res)
         results[name] = res
-    emit_json(args, {n: {k: v for k, v in r.items() if k != "table"} | {"table": r.get("table", [])} for n, r in results.items()})
-    return 0
+    return results

@@ -13,10 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsnn.cli.common import add_output_args, emit_json, out_dir
+from hwsnn.cli.common import add_output_args, emit_json, flag_error, int_in, open_run_folder, read_toml_tables
 from hwsnn.io import atomic_write, write_json
 
 __all__ = ["register", "run_cosim"]
+
+MAX_TIMESTEPS = 1_000_000
+"""Largest ``cosim.timesteps`` / ``--timesteps`` (the RTL runs some 10^2-10^3 timesteps/s)."""
+SECTIONS = ("cosim", "core", "device", "crossbar", "digits")
+FLAGS = {"cosim.sim": "--sim", "cosim.preset": "--preset", "cosim.timesteps": "--timesteps",
+         "cosim.task": "--task", "cosim.seed": "--seed"}
 
 
 def register(sub) -> None:
@@ -27,9 +33,10 @@ def register(sub) -> None:
     p.add_argument("config", nargs="?", metavar="CONFIG", help="TOML config ([cosim], [core], [device], [crossbar], [digits]); default: built-in")
     p.add_argument("--sim", choices=["verilator", "icarus"], default=None, help="HDL simulator (default: config, verilator)")
     p.add_argument("--preset", default=None, help="device/crossbar preset: ideal, quantised, sto (default: config, sto)")
-    p.add_argument("--timesteps", type=int, default=None, help="timesteps of a random-input run (default: config, 2000)")
+    p.add_argument("--timesteps", type=int_in(1, MAX_TIMESTEPS), default=None,
+                   help=f"timesteps of a random-input run (default: config, 2000; at most {MAX_TIMESTEPS:,})")
     p.add_argument("--task", choices=["random", "digits"], default=None, help="random inputs (equivalence) or the digits task")
-    p.add_argument("--seed", type=int, default=None, help="device seed (default: config, 0)")
+    p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=None, help="device seed (default: config, 0)")
     p.add_argument("--wave", choices=["fst", "vcd"], default=None, help="also write the waveform")
     add_output_args(p, default_out=None)
     p.set_defaults(func=_main)
@@ -173,14 +180,26 @@ def _device_weights(rec, job) -> np.ndarray:
 
 
 def _main(args) -> int:
-    from hwsnn.cosim.config import load_config
+    from hwsnn.cosim.config import config_from_dict
     from hwsnn.errors import ConfigError
 
-    if args.timesteps is not None and args.timesteps < 1:
-        raise ConfigError("--timesteps", f"must be >= 1, not {args.timesteps}")
-    cfg = load_config(args.config, sim=args.sim, preset=args.preset, timesteps=args.timesteps, task=args.task,
-                      seed=args.seed)
-    out = out_dir(args, args.out) if args.out else None
+    doc = read_toml_tables(args.config, "CONFIG", SECTIONS) if args.config else {}
+    cli = dict(sim=args.sim, preset=args.preset, timesteps=args.timesteps, task=args.task, seed=args.seed)
+    flags = {k: v for k, v in FLAGS.items() if cli[k.split(".")[1]] is not None}
+    try:
+        cfg = config_from_dict(doc, **cli)
+    except ConfigError as exc:
+        raise flag_error(exc, flags) from None
+    if cfg.timesteps > MAX_TIMESTEPS:
+        raise ConfigError("cosim.timesteps", f"must be <= {MAX_TIMESTEPS:,}, got {cfg.timesteps}")
+    rf = open_run_folder(args, args.out) if args.out else None
+    if rf is None:
+        return _cosim(args, cfg, None)
+    with rf:
+        return _cosim(args, cfg, rf.path)
+
+
+def _cosim(args, cfg, out) -> int:
     print(f"hwsnn cosim: {cfg.task} task, preset {cfg.preset}, {cfg.sim}, "
           f"{'digits schedule' if cfg.task == 'digits' else f'{cfg.timesteps} timesteps'}", flush=True)
     s = run_cosim(cfg, waves=args.wave, out=out)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from hwsnn.cli.common import add_output_args, add_seed_arg, emit_json, out_dir, require_file
+from hwsnn.cli.common import (add_output_args, add_seed_arg, check_csv, emit_json, float_in, int_in, open_run_folder,
+                              read_json)
 from hwsnn.errors import ConfigError
+
+MAX_DEVICES = 100_000
+"""Largest ``--devices`` of ``device curve`` (about 0.5 ms per device: under a minute)."""
 
 FIT_EPILOG = """CSV format (header experiment,device,x,g):
   ltp        SET pulse train from a fully reset device: x = pulses applied so far (0,1,2..), g = conductance (S)
@@ -36,10 +40,16 @@ def _load(args):
     from hwsnn.devices import DeviceParams, get_preset
 
     if getattr(args, "params", None):
-        require_file(args.params, "--params")
-        return DeviceParams.from_json(args.params), args.params
+        data = read_json(args.params, "--params")
+        try:
+            return DeviceParams.from_dict(data), args.params
+        except ConfigError as exc:
+            raise ConfigError(f"--params {args.params}: {exc.field}", exc.message) from None
     name = args.preset or "sto"
-    return get_preset(name), name
+    try:
+        return get_preset(name), name
+    except ConfigError as exc:
+        raise ConfigError("--preset", exc.message) from None
 
 
 def register(sub) -> None:
@@ -55,8 +65,10 @@ def register(sub) -> None:
     _source(pc)
     add_output_args(pc)
     add_seed_arg(pc)
-    pc.add_argument("--devices", type=int, default=32, help="devices per curve (default 32)")
-    pc.add_argument("--interval", type=float, default=0.1, help="seconds between pulses of the LTP/LTD train (default 0.1)")
+    pc.add_argument("--devices", type=int_in(1, MAX_DEVICES), default=32,
+                    help=f"devices per curve (default 32, at most {MAX_DEVICES:,})")
+    pc.add_argument("--interval", type=float_in(0.0, 1e6), default=0.1,
+                    help="seconds between pulses of the LTP/LTD train (default 0.1, at most 1e6)")
     pc.set_defaults(func=_curve)
     pf = dsub.add_parser("fit", help="fit parameters from measured data (CSV)", epilog=FIT_EPILOG,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -89,17 +101,15 @@ def _curve(args) -> int:
     from hwsnn.devices.curves import curve_data, plot_curves
     from hwsnn.io import save_figure, write_json
 
-    if args.devices < 1:
-        raise ConfigError("--devices", f"must be >= 1, not {args.devices}")
-    if not args.interval >= 0:
-        raise ConfigError("--interval", f"must be >= 0 s, not {args.interval}")
     params, name = _load(args)
-    dest = out_dir(args, "results/device")
-    data = curve_data(params, seed=args.seed, devices=args.devices, interval=args.interval)
-    data["source"] = str(name)
-    data["params"] = params.as_dict()
-    png = save_figure(plot_curves(data, title=f"device: {name}"), dest / "device_curve.png")
-    js = write_json(dest / "device_curve.json", data)
+    rf = open_run_folder(args, "results/device")
+    dest = rf.path
+    with rf:
+        data = curve_data(params, seed=args.seed, devices=args.devices, interval=args.interval)
+        data["source"] = str(name)
+        data["params"] = params.as_dict()
+        png = save_figure(plot_curves(data, title=f"device: {name}"), dest / "device_curve.png")
+        js = write_json(dest / "device_curve.json", data)
     print(f"wrote {png} and {js}")
     g = data["ltp_ltd"]["g_mean"]
     emit_json(args, {"source": str(name), "png": str(png), "json": str(js), "g_start": g[0],
@@ -112,12 +122,17 @@ def _fit(args) -> int:
     from hwsnn.devices.fit import fit_device, load_csv
     from hwsnn.io import write_json
 
-    require_file(args.data, "DATA")
-    base = get_preset(args.base)
-    params, report = fit_device(load_csv(args.data), base=base)
-    dest = out_dir(args, "results/device_fit")
-    pj = write_json(dest / "device_params.json", params.as_dict())
-    rj = write_json(dest / "fit_report.json", report)
+    check_csv(args.data, "DATA", ("experiment", "device", "x", "g"))
+    try:
+        base = get_preset(args.base)
+    except ConfigError as exc:
+        raise ConfigError("--base", exc.message) from None
+    rf = open_run_folder(args, "results/device_fit")
+    dest = rf.path
+    with rf:
+        params, report = fit_device(load_csv(args.data), base=base)
+        pj = write_json(dest / "device_params.json", params.as_dict())
+        rj = write_json(dest / "fit_report.json", report)
     for k, v in report["fitted"].items():
         print(f"  {k:16s} = {v:.6g}")
     print(f"wrote {pj} (use with --params) and {rj}")

@@ -3,8 +3,12 @@
 With no config the embedded default runs (digits, 100 excitatory neurons, STO crossbar with its
 default non-idealities, an ideal-synapse baseline alongside).  Results go to ``--out DIR``
 (default ``runs/run-<timestamp>``): ``metrics.json``, ``receptive_fields.png``,
-``conductance_hist.png``, ``confusion.png``, ``accuracy_curve.png``.  ``--json`` prints
-``{"accuracy", "baseline_accuracy", "kmeans_accuracy", "samples", "seconds"}`` as the last stdout line.
+``conductance_hist.png``, ``confusion.png``, ``accuracy_curve.png``, ``config.toml`` (the resolved
+config) and, written last, ``manifest.json`` (every file with size and SHA-256); a folder holding
+``INCOMPLETE`` is from an interrupted or running run.  ``--json`` prints the headline figures
+(accuracy, per-seed accuracies, baseline, k-means reference, samples, seconds, folder) as the
+last stdout line.  Everything is validated before training starts: sizes against the dataset
+(``--n-train``, ``--n-test``, ``--n-exc``), the output folder, the config file.
 """
 
 from __future__ import annotations
@@ -12,7 +16,17 @@ from __future__ import annotations
 import sys
 import time
 
-from hwsnn.cli.common import add_output_args, emit_json, out_dir, progress, require_file
+from hwsnn.cli.common import (add_output_args, add_progress_arg, emit_json, flag_error, int_in, open_run_folder,
+                              progress, require_file)
+from hwsnn.errors import ConfigError
+
+FLAGS = {"task.seeds": "--seed", "task.epochs": "--epochs", "synapse.backend": "--synapse",
+         "task.baseline": "--baseline", "task.dataset": "--dataset", "network.n_exc": "--n-exc",
+         "task.n_train": "--n-train", "task.n_test": "--n-test"}
+"""Config field -> the flag that overrides it (errors on a field set by a flag name the flag)."""
+
+MAX_SYNAPSES = 25_000_000
+"""Largest inputs x neurons a run accepts (about 200 MB per weight matrix; MNIST x 400 neurons is 313,600)."""
 
 
 def register(sub) -> None:
@@ -25,21 +39,25 @@ def register(sub) -> None:
                    help="run configuration file, or the name of a shipped one (default, mnist100, mnist400, "
                         "synergy_digits, ...); default: the embedded default")
     add_output_args(p)
-    p.add_argument("--seed", type=int, action="append", metavar="N",
+    p.add_argument("--seed", type=int_in(0), action="append", metavar="N",
                    help="seed (repeat for several; overrides task.seeds)")
-    p.add_argument("--epochs", type=int, metavar="N", help="override task.epochs")
+    p.add_argument("--epochs", type=int_in(0), metavar="N", help="override task.epochs (at most 1000)")
     p.add_argument("--synapse", choices=("ideal", "integer", "int8", "crossbar"),
                    help="override synapse.backend ('int8' is the old name of 'integer')")
     p.add_argument("--baseline", choices=("ideal", "integer", "int8", "crossbar", "none"), help="override task.baseline")
     p.add_argument("--dataset", choices=("digits", "mnist"), help="override task.dataset")
-    p.add_argument("--n-exc", type=int, metavar="N", help="override network.n_exc")
-    p.add_argument("--n-train", type=int, metavar="N", help="use only N training samples")
-    p.add_argument("--n-test", type=int, metavar="N", help="use only N test samples")
+    p.add_argument("--n-exc", type=int_in(1), metavar="N",
+                   help="override network.n_exc (at most the training samples used, with the k-means reference)")
+    p.add_argument("--n-train", type=int_in(0), metavar="N",
+                   help="use only N training samples (0 = all; more than the dataset has is an error)")
+    p.add_argument("--n-test", type=int_in(0), metavar="N",
+                   help="use only N test samples (0 = all; more than the dataset has is an error)")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", default=[],
                    help="override any config field by its dotted path, e.g. --set synapse.crossbar.io.adc_bits=8 "
                         "(repeatable; VALUE is TOML)")
     p.add_argument("--print-config", action="store_true",
                    help="print the fully resolved config (CONFIG + overrides) as TOML that run accepts, and exit")
+    add_progress_arg(p)
     p.set_defaults(func=_run)
 
 
@@ -55,8 +73,48 @@ def _config_path(name: str):
     return require_file(name, "config")
 
 
+def check_run(cfg, flags: dict[str, str] | None = None, warn=None) -> dict[str, int]:
+    """Check a run config against its dataset before any training: ``task.n_train`` and
+    ``task.n_test`` must not exceed the dataset's split (no silent clipping), ``network.n_exc``
+    must not exceed the training samples used when the k-means reference is on (a warning when it
+    is off), and inputs x neurons must stay below :data:`MAX_SYNAPSES`.  Errors name the flag that
+    set the field (``flags``: dotted path -> flag), else the field.  Returns the sizes used
+    ``{"n_train", "n_test", "n_in", "dataset_train", "dataset_test"}``."""
+    from hwsnn.tasks.datasets import load_dataset
+
+    flags = FLAGS if flags is None else flags
+
+    def name(dotted: str) -> str:
+        return f"{flags[dotted]} ({dotted})" if dotted in flags else dotted
+
+    rs = cfg.task
+    ds = load_dataset(rs.dataset, seed=rs.seeds[0])
+    tr, te = len(ds.x_train), len(ds.x_test)
+    if rs.n_train > tr:
+        raise ConfigError(name("task.n_train"), f"{rs.n_train} exceeds the {tr} training samples of {rs.dataset} "
+                                                f"(0 = all)")
+    if rs.n_test > te:
+        raise ConfigError(name("task.n_test"), f"{rs.n_test} exceeds the {te} test samples of {rs.dataset} (0 = all)")
+    n_train = rs.n_train or tr
+    n_exc = cfg.network.n_exc
+    if n_exc > n_train:
+        msg = (f"{n_exc} neurons exceed the {n_train} training samples used ({name('task.n_train')} / "
+               f"the dataset)")
+        if rs.kmeans:
+            raise ConfigError(name("network.n_exc"), f"{msg}: the k-means reference needs at least as many samples "
+                                                     f"as clusters; lower it, or set task.kmeans = false")
+        if warn:
+            warn(f"{name('network.n_exc')}: {msg}; most neurons will never be trained")
+    n_in = ds.x_train.shape[1]
+    if n_in * n_exc > MAX_SYNAPSES:
+        raise ConfigError(name("network.n_exc"), f"{n_exc} neurons x {n_in} inputs = {n_in * n_exc:,} synapses, "
+                                                 f"more than the {MAX_SYNAPSES:,} a run supports")
+    return {"n_train": n_train, "n_test": rs.n_test or te, "n_in": n_in, "dataset_train": tr, "dataset_test": te}
+
+
 def _run(args) -> int:
     from hwsnn.config import dump_toml, load_config_with_notes, parse_assignment
+    from hwsnn.io import provenance, write_text
     from hwsnn.tasks.run import run_experiment
 
     path = _config_path(args.config) if args.config else None
@@ -72,18 +130,29 @@ def _run(args) -> int:
         val = getattr(args, name)
         if val is not None:
             ov[dotted] = val
-    cfg, notes = load_config_with_notes(path, ov)
+    flags = {dotted: flag for dotted, flag in FLAGS.items() if dotted in ov}
+    try:
+        cfg, notes = load_config_with_notes(path, ov)
+    except ConfigError as exc:
+        raise flag_error(exc, flags) from None
     for n in notes:
         print(f"hwsnn run: note: {n}", file=sys.stderr)
     if args.print_config:
         sys.stdout.write(dump_toml(cfg))
         return 0
-    folder = out_dir(args, time.strftime("runs/run-%Y%m%d-%H%M%S"))
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr)
 
-    metrics = run_experiment(cfg, folder, progress=progress, log=log)
+    sizes = check_run(cfg, flags, warn=lambda m: log(f"hwsnn run: warning: {m}"))
+    rf = open_run_folder(args, time.strftime("runs/run-%Y%m%d-%H%M%S"))
+    folder = rf.path
+    with rf:
+        if rf.cleaned:
+            log(f"hwsnn run: removed {len(rf.cleaned)} temporary file(s) left by an interrupted run in {folder}")
+        write_text(folder / "config.toml", dump_toml(cfg))
+        metrics = run_experiment(cfg, folder, progress=progress, log=log,
+                                 extra={"provenance": provenance(getattr(args, "_argv", None)), "sizes": sizes})
     acc, base = metrics["accuracy"], metrics["baseline_accuracy"]
     line = f"{metrics['synapse']} accuracy {acc:.3f}"
     if base is not None:
@@ -91,11 +160,27 @@ def _run(args) -> int:
     if metrics.get("kmeans_accuracy") is not None:
         line += f", k-means {metrics['kmeans_accuracy']:.3f}"
     print(f"{line} ({metrics['samples']} samples, {metrics['seconds']:.1f} s) -> {folder}")
-    emit_json(args, {
-        "accuracy": acc,
-        "baseline_accuracy": base,
+    emit_json(args, headline(metrics, folder))
+    return 0
+
+
+def headline(metrics: dict, folder) -> dict:
+    """The ``--json`` line of a run: every headline figure of ``metrics.json``."""
+    per_seed = {}
+    for r in metrics["runs"]:
+        per_seed.setdefault(r["synapse"], {})[str(r["seed"])] = r["accuracy"]
+    return {
+        "accuracy": metrics["accuracy"],
+        "accuracy_std": metrics.get("accuracy_std"),
+        "synapse": metrics["synapse"],
+        "baseline": metrics["baseline"],
+        "baseline_accuracy": metrics["baseline_accuracy"],
         "kmeans_accuracy": metrics.get("kmeans_accuracy"),
+        "kmeans": {str(k["seed"]): k["accuracy"] for k in metrics.get("kmeans", [])},
+        "per_seed": per_seed,
+        "dataset": metrics["dataset"],
+        "seeds": metrics["seeds"],
         "samples": metrics["samples"],
         "seconds": metrics["seconds"],
-    })
-    return 0
+        "out": str(folder),
+    }

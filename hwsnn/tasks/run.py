@@ -44,8 +44,14 @@ def run_experiment(
     out: str | Path,
     progress: Callable[..., Any] | None = None,
     log: Callable[[str], None] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train and evaluate per ``cfg``; write results to ``out``; return the metrics dict."""
+    """Train and evaluate per ``cfg``; write results to ``out``; return the metrics dict.
+
+    ``extra`` (e.g. ``{"provenance": hwsnn.io.provenance()}``: version, git commit, command line)
+    is recorded in ``metrics.json`` next to the fully resolved config (``"config"``, the document
+    ``hwsnn run --print-config`` prints).
+    """
     from hwsnn.tasks.datasets import load_dataset
 
     from hwsnn.config import to_plain
@@ -98,6 +104,7 @@ def run_experiment(
     base = [r["accuracy"] for r in runs if r["synapse"] == rs.baseline and rs.baseline != main_backend]
     seconds = time.perf_counter() - t0
     metrics = {
+        **(extra or {}),
         "accuracy": _mean(main),
         "accuracy_std": float(np.std(main)) if main else None,
         "baseline_accuracy": _mean(base),
@@ -121,11 +128,13 @@ def run_experiment(
     write_json(out / "metrics.json", metrics)
     _plot_receptive_fields(main_r["weights"], image_shape, out / "receptive_fields.png",
                            f"{main_backend} synapses, seed {rs.seeds[0]}")
-    _plot_conductances(first, out / "conductance_hist.png")
-    _plot_confusion(main_r["confusion"], out / "confusion.png", f"{main_backend}: accuracy {main_r['accuracy']:.3f}")
+    _plot_conductances(first, out / "conductance_hist.png", cfg)
+    _plot_confusion(main_r["confusion"], out / "confusion.png",
+                    f"Test confusion, {main_backend} synapses, seed {main_r['seed']} (of {len(rs.seeds)}): "
+                    f"accuracy {main_r['accuracy']:.3f}")
     if lam_hist:
         _plot_lambda(lam_hist, [r.kind for r in cfg.rules], out / "lambda.png")
-    _plot_curves(runs, out / "accuracy_curve.png", metrics["kmeans_accuracy"])
+    _plot_curves(runs, out / "accuracy_curve.png", metrics["kmeans"])
     return metrics
 
 
@@ -172,8 +181,9 @@ def _plot_receptive_fields(w: np.ndarray, shape, path: Path, title: str) -> None
         m = img.max()
         canvas[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (wd + 1): 1 + c * (wd + 1) + wd] = img / m if m > 0 else img
     fig, ax = plt.subplots(figsize=(7, 7 * canvas.shape[0] / canvas.shape[1] + 0.4))
-    ax.imshow(canvas, cmap="hot", interpolation="nearest", vmin=0, vmax=1)
+    im = ax.imshow(canvas, cmap="hot", interpolation="nearest", vmin=0, vmax=1)
     ax.set_axis_off()
+    fig.colorbar(im, ax=ax, shrink=0.6, label="weight / the neuron's largest weight")
     ax.set_title(f"Receptive fields ({title}; each normalised to its max)")
     save_figure(fig, path)
 
@@ -187,19 +197,26 @@ def _conductances(r: dict) -> tuple[np.ndarray, str]:
         if callable(f):
             g = np.asarray(f(), np.float64)
             return g.ravel() * 1e9, "device conductance (nS), both devices of each pair"
-    return np.asarray(r["weights"]).ravel(), "weight"
+    return np.asarray(r["weights"]).ravel(), "weight (dimensionless)"
 
 
-def _plot_conductances(first: dict[str, dict], path: Path) -> None:
+def _plot_conductances(first: dict[str, dict], path: Path, cfg=None) -> None:
+    """Histogram per backend (first seed); device conductances with the device's g_min / g_max marked."""
     plt = _plt()
     fig, axes = plt.subplots(1, len(first), figsize=(5 * len(first), 3.6), squeeze=False)
     for ax, (syn, r) in zip(axes[0], first.items()):
         vals, label = _conductances(r)
-        ax.hist(vals, bins=60, color="tab:blue" if syn == "crossbar" else "tab:gray")
+        ax.hist(vals, bins=60, color="tab:blue" if syn == "crossbar" else "tab:gray",
+                label="devices" if label.startswith("device") else "synapses")
+        if label.startswith("device") and cfg is not None:
+            dev = cfg.synapse.device.resolve()
+            ax.axvline(dev.g_min * 1e9, color="tab:red", ls="--", lw=1, label=f"g_min = {dev.g_min * 1e9:.3g} nS")
+            ax.axvline(dev.g_max * 1e9, color="tab:red", ls=":", lw=1.2, label=f"g_max = {dev.g_max * 1e9:.3g} nS")
         ax.set_yscale("log")
         ax.set_xlabel(label)
         ax.set_ylabel("devices" if label.startswith("device") else "synapses")
-        ax.set_title(f"{syn} (seed {r['seed']})")
+        ax.set_title(f"{syn} synapses after training (seed {r['seed']})")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -218,32 +235,45 @@ def _plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
     ax.set_yticks(range(n))
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title)
-    fig.colorbar(im, ax=ax, shrink=0.8)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="test samples")
     fig.tight_layout()
     save_figure(fig, path)
 
 
-def _plot_curves(runs: list[dict], path: Path, kmeans: float | None) -> None:
+def _plot_curves(runs: list[dict], path: Path, kmeans: list[dict]) -> None:
+    """Accuracy during training: one colour per backend, one line style and marker per seed, the final
+    test accuracy as a star, the k-means reference per seed as a dashed green line."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
     colors = {"crossbar": "tab:blue", "ideal": "tab:gray", "integer": "tab:orange"}
+    seeds = list(dict.fromkeys(r["seed"] for r in runs))
+    styles = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1))]
+    markers = ["o", "s", "^", "D", "v", "P", "X", "h"]
     for r in runs:
+        k = seeds.index(r["seed"])
         xs = [p["epoch"] for p in r["curve"]]
         ys = [p["accuracy"] for p in r["curve"]]
-        ax.plot(xs, ys, "o-", color=colors.get(r["synapse"], None), alpha=0.8,
+        c = colors.get(r["synapse"], None)
+        ax.plot(xs, ys, ls=styles[k % len(styles)], marker=markers[k % len(markers)], ms=4, color=c, alpha=0.85,
                 label=f"{r['synapse']} seed {r['seed']}")
-    if kmeans is not None:
-        ax.axhline(kmeans, ls="--", color="tab:green", label="k-means + vote")
+        ax.plot([r["epochs"]], [r["accuracy"]], "*", ms=12, color=c, markeredgecolor="black", markeredgewidth=0.5)
+    for row in kmeans:
+        ax.axhline(row["accuracy"], ls=styles[seeds.index(row["seed"]) % len(styles)] if row["seed"] in seeds else "--",
+                   color="tab:green", lw=1, label=f"k-means + vote, seed {row['seed']}")
     ax.set_xlabel("epochs of training")
     kinds = {p.get("kind", "test") for r in runs for p in r["curve"]}
     ax.set_ylabel("online training accuracy (previous-window labels)" if kinds == {"online"} else "accuracy")
-    for r in runs:  # final test accuracy as a star
-        ax.plot([r["epochs"]], [r["accuracy"]], "*", ms=12,
-                color=colors.get(r["synapse"], None))
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], ls="none", marker="*", ms=10, color="white", markeredgecolor="black"))
+    labels.append("final test accuracy (star, colour = synapses)")
+    ax.legend(handles, labels, fontsize=7)
+    ax.set_title("Accuracy during training" + (" (online: labels from the previous window)"
+                                                if kinds == {"online"} else ""), fontsize=9)
     fig.tight_layout()
     save_figure(fig, path)
 

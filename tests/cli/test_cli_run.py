@@ -51,7 +51,9 @@ def test_run_tiny_config_writes_files_and_json(tmp_path, capsys):
     assert rc == 0
     lines = capsys.readouterr().out.strip().splitlines()
     summary = json.loads(lines[-1])
-    assert set(summary) == {"accuracy", "baseline_accuracy", "kmeans_accuracy", "samples", "seconds"}
+    assert {"accuracy", "baseline_accuracy", "kmeans_accuracy", "samples", "seconds", "per_seed", "kmeans"} <= set(summary)
+    metrics0 = json.loads((out / "metrics.json").read_text())
+    assert summary["kmeans_accuracy"] == metrics0["kmeans_accuracy"] and summary["accuracy"] == metrics0["accuracy"]
     assert summary["samples"] == 50 and 0 <= summary["accuracy"] <= 1
     for name in ("metrics.json", "receptive_fields.png", "conductance_hist.png", "confusion.png", "accuracy_curve.png"):
         assert (out / name).is_file()
