@@ -2,7 +2,7 @@
 
 :func:`run_unit` is one pure call -- a resolved config (plain data) -> a result row (metrics,
 timings, host, status) -- made through :func:`hwsnn.tasks.run.run_experiment`, the same call
-``hwsnn run`` makes.  A unit that raises returns a row with ``status = "failed"`` and the error
+``hwsnn run`` makes (with ``figures=False``: metrics only, into a temporary folder).  A unit that raises returns a row with ``status = "failed"`` and the error
 text; it never raises itself, so one bad point cannot stop a sweep.
 
 Executors are :class:`concurrent.futures.Executor` s, one code path for all of them:
@@ -83,7 +83,7 @@ def run_unit(task: dict[str, Any]) -> dict[str, Any]:
 
         cfg = parse_config(task["config"])
         with tempfile.TemporaryDirectory(prefix="hwsnn-sweep-") as d:
-            m = run_experiment(cfg, d)
+            m = run_experiment(cfg, d, figures=False)
         row.update(_metrics(m))
         row["status"] = "ok"
     except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on

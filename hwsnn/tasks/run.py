@@ -45,12 +45,14 @@ def run_experiment(
     progress: Callable[..., Any] | None = None,
     log: Callable[[str], None] | None = None,
     extra: dict[str, Any] | None = None,
+    figures: bool = True,
 ) -> dict[str, Any]:
     """Train and evaluate per ``cfg``; write results to ``out``; return the metrics dict.
 
     ``extra`` (e.g. ``{"provenance": hwsnn.io.provenance()}``: version, git commit, command line)
     is recorded in ``metrics.json`` next to the fully resolved config (``"config"``, the document
-    ``hwsnn run --print-config`` prints).
+    ``hwsnn run --print-config`` prints).  ``figures=False`` writes ``metrics.json`` only (sweeps:
+    no per-point figures, and no Matplotlib, which is not thread-safe, in worker threads).
     """
     from hwsnn.tasks.datasets import load_dataset
 
@@ -126,6 +128,8 @@ def run_experiment(
     if main_r["network"].xb is not None:
         metrics["crossbar"] = _crossbar_summary(main_r["network"].xb)
     write_json(out / "metrics.json", metrics)
+    if not figures:
+        return metrics
     _plot_receptive_fields(main_r["weights"], image_shape, out / "receptive_fields.png",
                            f"{main_backend} synapses, seed {rs.seeds[0]}")
     _plot_conductances(first, out / "conductance_hist.png", cfg)

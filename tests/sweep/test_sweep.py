@@ -160,10 +160,10 @@ def test_a_raising_point_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch
 
     real = run_mod.run_experiment
 
-    def flaky(cfg, out, **kw):
+    def flaky(cfg, out, *a, **kw):
         if cfg.network.efficacy == 2.0:
             raise RuntimeError("device exploded")
-        return real(cfg, out, **kw)
+        return real(cfg, out, *a, **kw)
 
     monkeypatch.setattr(run_mod, "run_experiment", flaky)
     rs = spec(axes=[{"path": "network.efficacy", "values": [1.0, 2.0]}])
