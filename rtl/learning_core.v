@@ -29,10 +29,11 @@ module learning_core(in_spikes, in_learn, rd_req_ready, rd_resp_valid, rd_resp_c
   reg [63:0] \$118 ;
   reg \$119 ;
   wire [9:0] \$12 ;
-  reg [127:0] \$120 ;
-  reg [15:0] \$121 ;
-  reg [7:0] \$122 ;
-  reg \$123 ;
+  reg \$120 ;
+  reg [127:0] \$121 ;
+  reg [15:0] \$122 ;
+  reg [7:0] \$123 ;
+  reg \$124 ;
   wire [15:0] \$13 ;
   wire [16:0] \$14 ;
   wire \$15 ;
@@ -232,6 +233,7 @@ module learning_core(in_spikes, in_learn, rd_req_ready, rd_resp_valid, rd_resp_c
   wire rd_resp_valid;
   input rst;
   wire rst;
+  reg seen = 1'h0;
   reg spike;
   wire [9:0] syn;
   wire [16:0] theta;
@@ -1544,13 +1546,15 @@ module learning_core(in_spikes, in_learn, rd_req_ready, rd_resp_valid, rd_resp_c
   always @(posedge clk)
     learn_t <= \$119 ;
   always @(posedge clk)
-    codes <= \$120 ;
+    seen <= \$120 ;
   always @(posedge clk)
-    out_spikes <= \$121 ;
+    codes <= \$121 ;
   always @(posedge clk)
-    xcur <= \$122 ;
+    out_spikes <= \$122 ;
   always @(posedge clk)
-    prei <= \$123 ;
+    xcur <= \$123 ;
+  always @(posedge clk)
+    prei <= \$124 ;
   \learning_core.upd  upd (
     .clk(clk),
     .n_reset(n_reset),
@@ -2866,7 +2870,36 @@ module learning_core(in_spikes, in_learn, rd_req_ready, rd_resp_valid, rd_resp_c
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$120  = codes;
+    \$120  = seen;
+    casez (fsm_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          if (in_valid) begin
+            \$120  = 1'h0;
+          end
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h6:
+          /* empty */;
+      4'h7:
+          if (nxt[31]) begin
+            \$120  = 1'h1;
+          end
+    endcase
+    if (rst) begin
+      \$120  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$121  = codes;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2880,20 +2913,20 @@ module learning_core(in_spikes, in_learn, rd_req_ready, rd_resp_valid, rd_resp_c
           /* empty */;
       4'h5:
           if (rd_resp_valid) begin
-            \$120  = rd_resp_codes;
+            \$121  = rd_resp_codes;
           end
       4'h6:
           /* empty */;
       4'h7:
-          \$120  = \$73 ;
+          \$121  = \$73 ;
     endcase
     if (rst) begin
-      \$120  = 128'h00000000000000000000000000000000;
+      \$121  = 128'h00000000000000000000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$121  = out_spikes;
+    \$122  = out_spikes;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2910,44 +2943,15 @@ module learning_core(in_spikes, in_learn, rd_req_ready, rd_resp_valid, rd_resp_c
       4'h6:
           /* empty */;
       4'h7:
-          \$121  = { nxt[31], out_spikes[15:1] };
+          \$122  = { nxt[31], out_spikes[15:1] };
     endcase
     if (rst) begin
-      \$121  = 16'h0000;
+      \$122  = 16'h0000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$122  = xcur;
-    casez (fsm_state)
-      4'h0:
-          /* empty */;
-      4'h1:
-          /* empty */;
-      4'h2:
-          /* empty */;
-      4'h3:
-          /* empty */;
-      4'h4:
-          /* empty */;
-      4'h5:
-          /* empty */;
-      4'h6:
-          /* empty */;
-      4'h7:
-          /* empty */;
-      4'h8:
-          /* empty */;
-      4'h9:
-          \$122  = \$81 [7:0];
-    endcase
-    if (rst) begin
-      \$122  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$123  = prei;
+    \$123  = xcur;
     casez (fsm_state)
       4'h0:
           /* empty */;
@@ -2968,10 +2972,39 @@ module learning_core(in_spikes, in_learn, rd_req_ready, rd_resp_valid, rd_resp_c
       4'h8:
           /* empty */;
       4'h9:
-          \$123  = \$82 ;
+          \$123  = \$81 [7:0];
     endcase
     if (rst) begin
-      \$123  = 1'h0;
+      \$123  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
+    \$124  = prei;
+    casez (fsm_state)
+      4'h0:
+          /* empty */;
+      4'h1:
+          /* empty */;
+      4'h2:
+          /* empty */;
+      4'h3:
+          /* empty */;
+      4'h4:
+          /* empty */;
+      4'h5:
+          /* empty */;
+      4'h6:
+          /* empty */;
+      4'h7:
+          /* empty */;
+      4'h8:
+          /* empty */;
+      4'h9:
+          \$124  = \$82 ;
+    endcase
+    if (rst) begin
+      \$124  = 1'h0;
     end
   end
   assign syn = \$2 [9:0];

@@ -7,7 +7,7 @@ Each mutant breaks one documented property; the co-simulation scoreboard must ca
 
 from __future__ import annotations
 
-from amaranth import Mux
+from amaranth import Mux, Signal, unsigned
 
 from hwsnn.hw.learning_core import LearningCore
 
@@ -50,11 +50,44 @@ class IsynRoundNearest(LearningCore):
         return super().isyn(m, code + half, inh)
 
 
+class WtaOff(LearningCore):
+    """Scheduling order: a spike inhibits only the next timestep, not the neurons after it in this one."""
+
+    def inhibited(self, inh, seen):
+        return inh
+
+
+class InstarRoundUp(LearningCore):
+    """Rounding: the instar step rounds up (``ceil``) instead of the floor shift."""
+
+    def instar_next(self, m, w, x):
+        p = self.params
+        k = p.INSTAR_SHIFT
+        out = Signal(unsigned(p.update.W_BITS))
+        r = (1 << k) - 1
+        m.d.comb += out.eq(Mux(x >= p.X_TH, w + ((p.update.W_MAX - w + r) >> k), w - ((w + r) >> k)))
+        return out
+
+
+class IpUngated(LearningCore):
+    """Scheduling: threshold windows keep counting in timesteps without ``in_learn`` (``IP_EN = 2``)."""
+
+    def ip_enable(self, learn_t):
+        return 1
+
+
 MUTANTS = {
     "learn_before_trace": (LearnBeforeTrace, "scheduling order: learning uses x_pre before this timestep's update"),
     "pg_ignores_ready": (PgIgnoresReady, "handshake: program command dropped when pg_ready is low"),
     "resp_ignores_valid": (RespIgnoresValid, "handshake: read response latched before rd_resp_valid"),
     "trace_floor_decay": (TraceFloorDecay, "rounding: trace decay floors instead of ceil"),
     "isyn_round_nearest": (IsynRoundNearest, "rounding: i_syn scaling rounds to nearest instead of floor"),
+    "wta_off": (WtaOff, "scheduling order: no inhibition of the neurons after a spike in the same timestep"),
+    "instar_round_up": (InstarRoundUp, "rounding: instar step rounds up instead of floor"),
+    "ip_ungated": (IpUngated, "scheduling: threshold windows count in timesteps without in_learn"),
 }
 """Mutant name -> (component class, what it breaks)."""
+
+COMPETITIVE = frozenset({"wta_off", "instar_round_up", "ip_ungated"})
+"""Mutants that break a feature of the competitive core (``WTA = 1``, ``RULE = 1``, ``IP_EN = 2``): a
+scoreboard sees them only on such a core with timesteps both with and without ``in_learn``."""

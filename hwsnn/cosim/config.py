@@ -32,7 +32,7 @@ from hwsnn.devices import DeviceParams, get_preset
 from hwsnn.errors import ConfigError
 from hwsnn.spec.core import LearningCoreParams
 
-__all__ = ["PRESETS", "CosimConfig", "DigitsConfig", "Job", "load_config", "config_from_dict", "make_core",
+__all__ = ["PRESETS", "DIGITS_CORE", "CosimConfig", "DigitsConfig", "Job", "load_config", "config_from_dict", "make_core",
            "make_device", "make_crossbar", "agent_from_job", "load_job", "write_job", "random_inputs"]
 
 SIMS = ("verilator", "icarus")
@@ -53,6 +53,18 @@ PRESETS: dict[str, dict] = {
 }
 """Preset name -> ``device`` (base preset, overrides), ``crossbar`` sections, ``core`` overrides."""
 
+_DIGITS_CORE = {"INHIB": 400, "WTA": 1, "RULE": 1, "X_TH": 160, "INSTAR_SHIFT": 2, "IP_EN": 2, "W_INIT_MAX": 60,
+                "ISYN_MUL": 3, "ISYN_SHIFT": 2,
+                "lif": {"THETA_BASE": 128, "THETA_STEP": 64, "LEVELS": 8, "WINDOW": 40, "RATE_HI": 2, "RATE_LO": 0}}
+DIGITS_CORE: dict[str, dict] = {
+    "ideal": _DIGITS_CORE,
+    "quantised": {**_DIGITS_CORE, "ISYN_MUL": 3, "ISYN_SHIFT": 0, "W_INIT_MAX": 19},
+    "sto": _DIGITS_CORE,
+}
+"""Core adjustments of ``cosim.task = "digits"`` per preset, applied over the preset's and under the
+config's ``[core]``: competitive learning -- winner-take-all inhibition (``WTA``), the instar rule,
+threshold levels that rise with a neuron's wins and are frozen while evaluating (``IP_EN = 2``)."""
+
 
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
@@ -71,8 +83,11 @@ def _prefixed(prefix: str, fn, *a, **kw):
         raise ConfigError(prefix, str(exc)) from None
 
 
-def make_core(preset: str, overrides: dict | None = None) -> LearningCoreParams:
-    d = _merge(PRESETS[preset]["core"], overrides or {})
+def make_core(preset: str, overrides: dict | None = None, task: str = "random") -> LearningCoreParams:
+    base = PRESETS[preset]["core"]
+    if task == "digits":
+        base = _merge(base, DIGITS_CORE[preset])
+    d = _merge(base, overrides or {})
     return _prefixed("core", LearningCoreParams.from_dict, d)
 
 
@@ -215,7 +230,7 @@ def config_from_dict(d: dict, **cli) -> CosimConfig:
     for k in dg:
         if k not in known:
             raise ConfigError(f"digits.{k}", f"unknown field; known: {', '.join(sorted(known))}")
-    core = make_core(preset, d.get("core"))
+    core = make_core(preset, d.get("core"), top.get("task", "random"))
     return CosimConfig(**top, core=core, device=make_device(preset, d.get("device")),
                        crossbar=make_crossbar(preset, d.get("crossbar")), digits=DigitsConfig(**dg))
 

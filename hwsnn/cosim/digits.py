@@ -10,9 +10,10 @@ golden twin and the float twin see the same input spikes.
 
 :func:`run_float` is the float twin of the core's algorithm: the same schedule of operations
 in float64 without any quantisation or device -- ``i_syn`` from the exact weight sums, leak as a
-multiplication, traces decaying by ``1 - 2**-DECAY_SHIFT``, STDP increments as their
-expectation ``x*A/2**SHIFT`` (what the LFSR stochastic rounding is unbiased to), weights clipped
-to ``[0, W_MAX]``; the integer-valued intrinsic-plasticity counters are kept as they are.
+multiplication, traces decaying by ``1 - 2**-DECAY_SHIFT``, the same lateral inhibition (and
+winner-take-all order), STDP increments as their expectation ``x*A/2**SHIFT`` (what the LFSR
+stochastic rounding is unbiased to) or the instar step without the floor, weights in
+``[0, W_MAX]``; the integer-valued intrinsic-plasticity counters are kept as they are.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwsnn.cosim.config import CosimConfig, DigitsConfig
-from hwsnn.spec.core import LearningCoreParams, initial_weights
+from hwsnn.spec.core import RULE_INSTAR, LearningCoreParams, initial_weights, ip_enable
 
-__all__ = ["DigitsSchedule", "schedule", "evaluate", "run_float", "receptive_fields", "compare_fields"]
+__all__ = ["DigitsSchedule", "schedule", "evaluate", "run_float", "run_engine", "ENGINE_RULES", "receptive_fields", "compare_fields"]
 
 
 @dataclass
@@ -132,18 +133,26 @@ def run_float(p: LearningCoreParams, adc_step: float, sch: DigitsSchedule) -> di
     decay = 1.0 - 2.0 ** -tp.DECAY_SHIFT
     a_plus = up.A_PLUS / 2.0 ** up.SHIFT_PLUS
     a_minus = up.A_MINUS / 2.0 ** up.SHIFT_MINUS
+    instar = p.RULE == RULE_INSTAR
+    k_ins = 2.0 ** -p.INSTAR_SHIFT
     for t in range(T):
         pre = sch.in_spikes[t].astype(bool)
         y = w[pre].sum(axis=0) / up.W_MAX
-        i_syn = np.clip((y / adc_step) * p.ISYN_MUL / 2.0 ** p.ISYN_SHIFT - p.INHIB * inh, lo, hi)
+        drive = (y / adc_step) * p.ISYN_MUL / 2.0 ** p.ISYN_SHIFT
         theta = lp.THETA_BASE + level * lp.THETA_STEP
-        u = np.clip(v - v / 2.0 ** lp.LEAK_SHIFT + i_syn, lo, hi)
         in_ref = ref > 0
+        inh_j = np.full(N, float(inh))
+        u = np.clip(v - v / 2.0 ** lp.LEAK_SHIFT + np.clip(drive - p.INHIB * inh_j, lo, hi), lo, hi)
         fire = (~in_ref) & (u >= theta)
+        if p.WTA and not inh and p.INHIB and fire.any():
+            # the first spiking neuron inhibits the ones updated after it in this timestep
+            inh_j = (np.arange(N) > np.flatnonzero(fire)[0]).astype(np.float64)
+            u = np.clip(v - v / 2.0 ** lp.LEAK_SHIFT + np.clip(drive - p.INHIB * inh_j, lo, hi), lo, hi)
+            fire = (~in_ref) & (u >= theta)
         v = np.where(in_ref | fire, 0.0, u)
         ref = np.where(in_ref, ref - 1, np.where(fire, lp.REFRACTORY, 0))
         post = fire.astype(np.int64)
-        if p.IP_EN:
+        if ip_enable(p, int(sch.learn[t])):
             c = count + post
             close = win == lp.WINDOW - 1
             up_ = close & (c > lp.RATE_HI)
@@ -154,8 +163,14 @@ def run_float(p: LearningCoreParams, adc_step: float, sch: DigitsSchedule) -> di
         xpost = np.where(fire, tp.x_max, xpost * decay)
         xpre = np.where(pre, tp.x_max, xpre * decay)
         if p.LEARN and sch.learn[t]:
-            dw = a_plus * np.outer(xpre, post) - a_minus * np.outer(pre, xpost)
-            w = np.clip(w + dw, 0.0, up.W_MAX)
+            if instar:
+                if fire.any():
+                    act = (xpre >= p.X_TH)[:, None]
+                    target = np.where(act, float(up.W_MAX), 0.0)
+                    w = np.where(fire[None, :], w + (target - w) * k_ins, w)
+            else:
+                dw = a_plus * np.outer(xpre, post) - a_minus * np.outer(pre, xpost)
+                w = np.clip(w + dw, 0.0, up.W_MAX)
         inh = int(fire.any())
         spikes[t] = post
     return {"spikes": spikes, "w": w}
@@ -184,3 +199,69 @@ def compare_fields(a: np.ndarray, b: np.ndarray) -> dict:
 
 
 _ = CosimConfig
+
+
+ENGINE_RULES = ("instar_like", "pair_stdp")
+"""Learning rules of :func:`run_engine`."""
+
+
+def run_engine(p: LearningCoreParams, adc_step: float, sch: DigitsSchedule, rule: str = "instar_like",
+               seed: int = 0) -> dict:
+    """The same network in the engine's float model (:class:`hwsnn.snn.Network`), on the schedule.
+
+    64 inputs -> 16 ``lif_stepwise_float`` neurons (the core's ``lif`` parameters; threshold
+    windows count while learning, as ``IP_EN = 2``), input gain ``ISYN_MUL / 2**ISYN_SHIFT /
+    adc_step`` per unit weight (weights ``w / W_MAX`` in ``[0, 1]``, the core's power-up pattern),
+    lateral inhibition as an all-to-all inhibitory projection of weight ``INHIB`` (the engine
+    delivers it one step later: the core's inhibition from the previous timestep; the core's
+    in-timestep winner-take-all order has no engine counterpart).  ``rule``:
+
+    - ``instar_like`` -- the engine's closest match of the instar rule: soft-bound pair STDP
+      without depression term (``pair_stdp_wd``, ``a_plus = 2**-INSTAR_SHIFT``: active afferents
+      move toward 1 in proportion to their trace) plus heterosynaptic depression of the
+      afferents whose trace is below ``X_TH`` (``hetero_stdp``, ``eta = 2**-INSTAR_SHIFT``,
+      ``w_ref = 0``);
+    - ``pair_stdp`` -- additive pair STDP with the core's ``stdp_update`` coefficients.
+
+    Traces: time constant ``-dt / ln(1 - 2**-DECAY_SHIFT)``, ``dt = 1 ms``.  Returns spikes
+    ``(T, N)`` and final weights in core LSB units.
+    """
+    import math
+
+    from hwsnn.engine.neurons_extra import LifStepwiseFloatNeuron
+    from hwsnn.engine.rules import HeteroSTDP, PairSTDP, PairSTDPWD
+    from hwsnn.errors import ConfigError
+    from hwsnn.snn import Network
+
+    if rule not in ENGINE_RULES:
+        raise ConfigError("rule", f"must be one of {ENGINE_RULES}, not {rule!r}")
+    dt = 1e-3
+    tp, up = p.trace, p.update
+    tau = -dt / math.log(1.0 - 2.0 ** -tp.DECAY_SHIFT)
+    lp = p.lif.as_dict()
+    neuron = LifStepwiseFloatNeuron(**{k: lp[k] for k in ("V_BITS", "LEAK_SHIFT", "REFRACTORY", "THETA_BASE",
+                                                            "THETA_STEP", "LEVELS", "LEVEL_INIT", "WINDOW", "RATE_HI",
+                                                            "RATE_LO", "LEARN_UP", "LEARN_DN")})
+    if rule == "instar_like":
+        eta = 2.0 ** -p.INSTAR_SHIFT
+        rules = [PairSTDPWD(weight_dependence="softbound", a_plus=eta, a_minus=0.0, tau_pre=tau, tau_post=tau),
+                 HeteroSTDP(eta=eta, w_ref=0.0, x_th=p.X_TH / tp.x_max, tau_pre=tau)]
+    else:
+        x = tp.x_max / up.W_MAX
+        rules = [PairSTDP(a_plus=up.A_PLUS / 2.0**up.SHIFT_PLUS * x, a_minus=up.A_MINUS / 2.0**up.SHIFT_MINUS * x,
+                          tau_pre=tau, tau_post=tau)]
+    net = Network(dt=dt, synapse="ideal", seed=seed)
+    net.add_input("in", p.M)
+    net.add_population("exc", neuron, p.N)
+    gain = p.ISYN_MUL / 2.0**p.ISYN_SHIFT / adc_step
+    proj = net.connect("in", "exc", w=initial_weights(p) / up.W_MAX, rules=rules, gain=gain)
+    if p.INHIB:
+        net.connect("exc", "exc", w=1.0, receptor="inh", gain=float(p.INHIB))
+    T = sch.in_spikes.shape[0]
+    spikes = np.zeros((T, p.N), np.int8)
+    # one run per stretch of constant learning flag
+    edges = np.flatnonzero(np.diff(sch.learn.astype(np.int64))) + 1
+    for a, b in zip(np.r_[0, edges], np.r_[edges, T]):
+        out = net.run(int(b - a), inputs={"in": sch.in_spikes[a:b]}, learning=bool(sch.learn[a]))
+        spikes[a:b] = out.spikes["exc"]
+    return {"spikes": spikes, "w": np.asarray(proj.weights()) * up.W_MAX}

@@ -11,17 +11,24 @@ transaction (docs/hardware/learning_core.md):
 
 Schedule of :func:`core_step` (the RTL runs the same order over its memories):
 
-a. ``i_syn[j] = isyn_of(code[j], inh)`` (:func:`hwsnn.spec.core.isyn_of`), ``inh`` = any spike
-   in the previous timestep;
-b. every neuron ``j = 0 .. N-1`` takes one ``lif_stepwise`` step (``step=1``, ``ip_en=IP_EN``):
-   :func:`hwsnn.golden.lif_stepwise.lif_stepwise_pop_step`; ``post = spike'``;
+a. ``i_syn[j] = isyn_of(code[j], inh_j)`` (:func:`hwsnn.spec.core.isyn_of`), ``inh_j`` = any spike
+   in the previous timestep, or (``WTA = 1``) a spike of a neuron ``j' < j`` in this timestep;
+b. every neuron ``j = 0 .. N-1`` takes one ``lif_stepwise`` step (``step=1``,
+   ``ip_en = ip_enable(in_learn)``): :func:`hwsnn.golden.lif_stepwise.lif_stepwise_pop_step`;
+   ``post = spike'``;
 c. traces: ``x_post[j]`` with ``post[j]``, ``x_pre[i]`` with ``pre[i]``
    (:func:`hwsnn.golden.stdp.stdp_trace_pop_step`), so learning sees this timestep's spikes;
-d. if ``LEARN`` and the input beat's ``in_learn``: the synapses ``(i, j)`` with ``pre[i] or post[j]`` are evaluated in row-major
-   order (``i`` outer, ``j`` inner) by one ``stdp_update`` whose single LFSR16 advances once per
-   evaluated synapse (:func:`hwsnn.golden.stdp.stdp_update_serial`); each evaluated synapse whose
-   weight changes emits one command ``(row=i, col=j, SET, n_set)`` or ``(i, j, RESET, n_reset)``
-   in that order, and its shadow weight becomes ``w_new``;
+d. if ``LEARN`` and the input beat's ``in_learn``, the evaluated synapses, in row-major order
+   (``i`` outer, ``j`` inner), are updated:
+
+   - ``RULE = 0`` (trace STDP): the synapses ``(i, j)`` with ``pre[i] or post[j]``, by one
+     ``stdp_update`` whose single LFSR16 advances once per evaluated synapse
+     (:func:`hwsnn.golden.stdp.stdp_update_serial`);
+   - ``RULE = 1`` (instar): the synapses ``(i, j)`` with ``post[j]``, ``w_new = instar_of(w,
+     x_pre[i])`` (:func:`hwsnn.spec.core.instar_of`); the LFSR does not advance;
+
+   each evaluated synapse whose weight changes emits one command ``(row=i, col=j, SET, n_set)`` or
+   ``(i, j, RESET, n_reset)`` in that order, and its shadow weight becomes ``w_new``;
 e. ``inh' = any(post)``; the output beat carries ``post``.
 """
 
@@ -35,7 +42,9 @@ from hwsnn.golden.lif_stepwise import (
     LifStepwiseState, lif_stepwise_pop_outputs, lif_stepwise_pop_reset, lif_stepwise_pop_step,
 )
 from hwsnn.golden.stdp import stdp_trace_pop_step, stdp_update_serial
-from hwsnn.spec.core import OP_RESET, OP_SET, LearningCoreParams, initial_weights, isyn_of
+from hwsnn.spec.core import (
+    OP_RESET, OP_SET, RULE_INSTAR, LearningCoreParams, initial_weights, instar_of, ip_enable, isyn_of,
+)
 
 __all__ = ["CoreState", "CoreIn", "CoreOut", "core_reset", "core_init_commands", "core_read_rows", "core_step",
            "core_neuron_view", "NO_COMMANDS"]
@@ -119,20 +128,35 @@ def core_step(p: LearningCoreParams, state: CoreState, inputs: CoreIn):
     codes = np.asarray(inputs.adc_codes, dtype=np.int64)
     if codes.shape != (p.N,) or codes.min(initial=0) < 0 or codes.max(initial=0) >= (1 << p.ADC_BITS):
         raise ValueError(f"adc_codes must be ({p.N},) unsigned {p.ADC_BITS}-bit codes")
+    ip_en = ip_enable(p, inputs.learn)
     i_syn = isyn_of(p, codes, state.inh)
-    _, lif = lif_stepwise_pop_step(p.lif, state.lif, i_syn, step=1, ip_en=p.IP_EN)
+    _, lif = lif_stepwise_pop_step(p.lif, state.lif, i_syn, step=1, ip_en=ip_en)
+    if p.WTA and not state.inh and p.INHIB and lif.spike.any():
+        # the first spiking neuron inhibits the ones updated after it (the ones before it did not
+        # spike, and it spiked without inhibition): redo the step with that inhibition
+        j0 = int(np.flatnonzero(lif.spike)[0])
+        inh = (np.arange(p.N) > j0).astype(np.int64)
+        _, lif = lif_stepwise_pop_step(p.lif, state.lif, isyn_of(p, codes, inh), step=1, ip_en=ip_en)
     post = lif.spike.copy()
     x_post = stdp_trace_pop_step(p.trace, state.x_post, post)
     x_pre = stdp_trace_pop_step(p.trace, state.x_pre, pre)
     w, lfsr, cmds = state.w, state.lfsr, NO_COMMANDS
     if p.LEARN and inputs.learn:
-        ev = (pre[:, None] != 0) | (post[None, :] != 0)
+        if p.RULE == RULE_INSTAR:
+            ev = np.broadcast_to(post[None, :] != 0, (p.M, p.N))
+        else:
+            ev = (pre[:, None] != 0) | (post[None, :] != 0)
         rows, cols = np.nonzero(ev)  # row-major order
         if rows.size:
             w = w.copy()
-            w_new, n_set, n_reset, lfsr = stdp_update_serial(
-                p.update, lfsr, w[rows, cols], x_pre[rows], x_post[cols], pre[rows], post[cols]
-            )
+            if p.RULE == RULE_INSTAR:
+                w_old = w[rows, cols]
+                w_new = instar_of(p, w_old, x_pre[rows])
+                n_set, n_reset = np.maximum(w_new - w_old, 0), np.maximum(w_old - w_new, 0)
+            else:
+                w_new, n_set, n_reset, lfsr = stdp_update_serial(
+                    p.update, lfsr, w[rows, cols], x_pre[rows], x_post[cols], pre[rows], post[cols]
+                )
             w[rows, cols] = w_new
             cmds = _commands(rows, cols, n_set, n_reset)
     new = CoreState(lif=lif, x_pre=x_pre, x_post=x_post, w=w, lfsr=int(lfsr), inh=int(post.any()))

@@ -16,7 +16,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hwsnn.hw.stdp import StdpUpdate
-from hwsnn.spec.core import LearningCoreParams, initial_weights
+from hwsnn.spec.core import RULE_INSTAR, LearningCoreParams, initial_weights
 from hwsnn.spec.fixed import signed_range
 
 __all__ = ["LearningCore", "neuron_layout"]
@@ -44,7 +44,7 @@ class LearningCore(wiring.Component):
 
     Parameters
     ----------
-    N, M, ADC_BITS, ISYN_MUL, ISYN_SHIFT, INHIB, LEARN, IP_EN, W_INIT_MAX, W_INIT_SEED : int
+    N, M, ADC_BITS, ISYN_MUL, ISYN_SHIFT, INHIB, WTA, LEARN, RULE, X_TH, INSTAR_SHIFT, IP_EN, W_INIT_MAX, W_INIT_SEED : int
         Core parameters, validated by :class:`hwsnn.spec.core.LearningCoreParams`.
     lif : LifStepwiseParams
         Neuron parameters.
@@ -71,12 +71,14 @@ class LearningCore(wiring.Component):
     """
 
     def __init__(self, *, N: int = _D.N, M: int = _D.M, ADC_BITS: int = _D.ADC_BITS, ISYN_MUL: int = _D.ISYN_MUL,
-                 ISYN_SHIFT: int = _D.ISYN_SHIFT, INHIB: int = _D.INHIB, LEARN: int = _D.LEARN, IP_EN: int = _D.IP_EN,
+                 ISYN_SHIFT: int = _D.ISYN_SHIFT, INHIB: int = _D.INHIB, WTA: int = _D.WTA, LEARN: int = _D.LEARN,
+                 RULE: int = _D.RULE, X_TH: int = _D.X_TH, INSTAR_SHIFT: int = _D.INSTAR_SHIFT, IP_EN: int = _D.IP_EN,
                  W_INIT_MAX: int = _D.W_INIT_MAX, W_INIT_SEED: int = _D.W_INIT_SEED, lif=_D.lif, trace=_D.trace,
                  update=_D.update):
         self.params = p = LearningCoreParams(
-            N=N, M=M, ADC_BITS=ADC_BITS, ISYN_MUL=ISYN_MUL, ISYN_SHIFT=ISYN_SHIFT, INHIB=INHIB, LEARN=LEARN,
-            IP_EN=IP_EN, W_INIT_MAX=W_INIT_MAX, W_INIT_SEED=W_INIT_SEED, lif=lif, trace=trace, update=update,
+            N=N, M=M, ADC_BITS=ADC_BITS, ISYN_MUL=ISYN_MUL, ISYN_SHIFT=ISYN_SHIFT, INHIB=INHIB, WTA=WTA, LEARN=LEARN,
+            RULE=RULE, X_TH=X_TH, INSTAR_SHIFT=INSTAR_SHIFT, IP_EN=IP_EN, W_INIT_MAX=W_INIT_MAX,
+            W_INIT_SEED=W_INIT_SEED, lif=lif, trace=trace, update=update,
         )
         super().__init__({
             "in_valid": In(1), "in_ready": Out(1), "in_spikes": In(p.M), "in_learn": In(1),
@@ -115,8 +117,25 @@ class LearningCore(wiring.Component):
         low_bits_set = x[: min(k, tp.X_BITS)].any() if k > 0 else 0
         return Mux(spike, tp.x_max, x - (x >> k) - low_bits_set)
 
-    def lif_next(self, m, st, i_syn):
-        """``lif_stepwise`` with ``step=1``, ``ip_en=IP_EN``: next state word of neuron ``st``."""
+    def inhibited(self, inh, seen):
+        """Inhibition of the neuron being updated: a spike in the previous timestep, or (``WTA``) a
+        spike of a neuron updated before it in this timestep."""
+        return (inh | seen) if self.params.WTA else inh
+
+    def ip_enable(self, learn_t):
+        """``ip_en`` of this timestep: 1 (``IP_EN = 1``) or ``in_learn`` (``IP_EN = 2``)."""
+        return learn_t if self.params.IP_EN == 2 else 1
+
+    def instar_next(self, m, w, x):
+        """``instar_of``: ``w + ((W_MAX - w) >> INSTAR_SHIFT)`` if ``x >= X_TH``, else ``w - (w >> INSTAR_SHIFT)``."""
+        p = self.params
+        k = p.INSTAR_SHIFT
+        out = Signal(unsigned(p.update.W_BITS))
+        m.d.comb += out.eq(Mux(x >= p.X_TH, w + ((p.update.W_MAX - w) >> k), w - (w >> k)))
+        return out
+
+    def lif_next(self, m, st, i_syn, ip_en=1):
+        """``lif_stepwise`` with ``step=1`` and ``ip_en``: next state word of neuron ``st``."""
         lp = self.params.lif
         lo, hi = signed_range(lp.V_BITS)
         nxt = Signal(neuron_layout(self.params))
@@ -140,14 +159,22 @@ class LearningCore(wiring.Component):
         if self.params.IP_EN:
             c = Signal(range(lp.WINDOW + 2))
             m.d.comb += c.eq(st.count + spike)
-            with m.If(st.win == lp.WINDOW - 1):
-                with m.If(c > lp.RATE_HI):
-                    m.d.comb += nxt.level.eq(Mux(st.level == lp.LEVELS - 1, st.level, st.level + 1))
-                with m.Elif(c < lp.RATE_LO):
-                    m.d.comb += nxt.level.eq(Mux(st.level == 0, 0, st.level - 1))
-                m.d.comb += [nxt.count.eq(0), nxt.win.eq(0)]
-            with m.Else():
-                m.d.comb += [nxt.count.eq(c), nxt.win.eq(st.win + 1)]
+
+            def windows():
+                with m.If(st.win == lp.WINDOW - 1):
+                    with m.If(c > lp.RATE_HI):
+                        m.d.comb += nxt.level.eq(Mux(st.level == lp.LEVELS - 1, st.level, st.level + 1))
+                    with m.Elif(c < lp.RATE_LO):
+                        m.d.comb += nxt.level.eq(Mux(st.level == 0, 0, st.level - 1))
+                    m.d.comb += [nxt.count.eq(0), nxt.win.eq(0)]
+                with m.Else():
+                    m.d.comb += [nxt.count.eq(c), nxt.win.eq(st.win + 1)]
+
+            if isinstance(ip_en, int):
+                windows()
+            else:  # IP_EN = 2: windows count only in learning timesteps
+                with m.If(ip_en):
+                    windows()
         return nxt
 
     def elaborate(self, platform) -> Module:
@@ -173,6 +200,7 @@ class LearningCore(wiring.Component):
         post = Signal(p.N)                # spikes of this timestep (shifted in, neuron j at bit j)
         codes = Signal(p.codes_bits)      # read response, shifted out one column per neuron
         inh = Signal()                    # any spike in the previous timestep
+        seen = Signal()                   # WTA: a neuron already spiked in this timestep's pass
         learn_t = Signal()                # in_learn of this timestep
         prei = Signal()                   # pre[i] of the current learning row
         xcur = Signal(p.trace.X_BITS)     # updated x_pre[i] of the current learning row
@@ -190,8 +218,11 @@ class LearningCore(wiring.Component):
 
         # neuron datapath: state word from memory -> lif_stepwise step -> write back
         cur = nrn_rd.data
-        i_syn = self.isyn(m, codes[: p.ADC_BITS], inh)
-        nxt = self.lif_next(m, cur, i_syn)
+        i_syn = self.isyn(m, codes[: p.ADC_BITS], self.inhibited(inh, seen))
+        nxt = self.lif_next(m, cur, i_syn, self.ip_enable(learn_t))
+        instar = p.RULE == RULE_INSTAR
+        w_ins = Signal(p.update.W_BITS)     # instar: the evaluated synapse's old and new weight
+        w_ins_new = Signal(p.update.W_BITS)
         prei_now = pre.bit_select(i, 1)
         xpre_next = self.trace_next(xpre_rd.data, prei_now)
         post_j = post.bit_select(j, 1)
@@ -251,7 +282,7 @@ class LearningCore(wiring.Component):
             with m.State("IDLE"):
                 m.d.comb += [self.in_ready.eq(1), nrn_rd.addr.eq(self.dbg_addr)]
                 with m.If(self.handshake("in", self.in_valid, 1)):
-                    m.d.sync += [pre.eq(self.in_spikes), learn_t.eq(self.in_learn), i.eq(0), j.eq(0)]
+                    m.d.sync += [pre.eq(self.in_spikes), learn_t.eq(self.in_learn), i.eq(0), j.eq(0), seen.eq(0)]
                     m.next = "RDREQ"
             with m.State("RDREQ"):
                 m.d.comb += self.rd_req_valid.eq(1)
@@ -271,6 +302,8 @@ class LearningCore(wiring.Component):
                     xpost_wr.addr.eq(j), xpost_wr.data.eq(self.trace_next(xpost_rd.data, nxt.spike)), xpost_wr.en.eq(1),
                 ]
                 m.d.sync += [post.eq(Cat(post[1:], nxt.spike)), codes.eq(codes >> p.ADC_BITS)]
+                with m.If(nxt.spike):
+                    m.d.sync += seen.eq(1)
                 with m.If(j == p.N - 1):
                     m.d.sync += [j.eq(0), i.eq(0)]
                     m.next = "L_RD"
@@ -285,30 +318,39 @@ class LearningCore(wiring.Component):
                 m.d.comb += [xpre_wr.addr.eq(i), xpre_wr.data.eq(xpre_next), xpre_wr.en.eq(1)]
                 m.d.sync += [xcur.eq(self.learning_pre_trace(xpre_rd.data, xpre_next)), prei.eq(prei_now), j.eq(0)]
                 if p.LEARN:
-                    with m.If(learn_t & (prei_now | post.any())):
+                    with m.If(learn_t & (post.any() if instar else (prei_now | post.any()))):
                         m.next = "S_RD"
                     with m.Else():
                         next_row()
                 else:
                     next_row()
             with m.State("S_RD"):
-                with m.If(prei | post_j):
+                with m.If(post_j if instar else (prei | post_j)):
                     m.d.comb += [w_rd.addr.eq(syn), xpost_rd.addr.eq(j)]
                     m.next = "S_UPD"
                 with m.Else():
                     m.next = "S_RD"
                     next_synapse(next_row)
             with m.State("S_UPD"):
-                m.d.comb += [
-                    upd.valid.eq(1), upd.w.eq(w_rd.data), upd.x_pre.eq(xcur), upd.x_post.eq(xpost_rd.data),
-                    upd.pre.eq(prei), upd.post.eq(post_j),
-                ]
+                if instar:
+                    m.d.sync += [w_ins.eq(w_rd.data), w_ins_new.eq(self.instar_next(m, w_rd.data, xcur))]
+                else:
+                    m.d.comb += [
+                        upd.valid.eq(1), upd.w.eq(w_rd.data), upd.x_pre.eq(xcur), upd.x_post.eq(xpost_rd.data),
+                        upd.pre.eq(prei), upd.post.eq(post_j),
+                    ]
                 m.next = "S_WB"
             with m.State("S_WB"):
-                m.d.comb += [w_wr.addr.eq(syn), w_wr.data.eq(upd.w_new), w_wr.en.eq(1)]
-                with m.If((upd.n_set != 0) | (upd.n_reset != 0)):
-                    m.d.sync += [pg_row.eq(i), pg_col.eq(j), pg_set.eq(upd.n_set != 0),
-                                 pg_count.eq(Mux(upd.n_set != 0, upd.n_set, upd.n_reset))]
+                if instar:
+                    w_new, n_set, n_reset = w_ins_new, Signal(p.update.W_BITS), Signal(p.update.W_BITS)
+                    m.d.comb += [n_set.eq(Mux(w_ins_new > w_ins, w_ins_new - w_ins, 0)),
+                                 n_reset.eq(Mux(w_ins > w_ins_new, w_ins - w_ins_new, 0))]
+                else:
+                    w_new, n_set, n_reset = upd.w_new, upd.n_set, upd.n_reset
+                m.d.comb += [w_wr.addr.eq(syn), w_wr.data.eq(w_new), w_wr.en.eq(1)]
+                with m.If((n_set != 0) | (n_reset != 0)):
+                    m.d.sync += [pg_row.eq(i), pg_col.eq(j), pg_set.eq(n_set != 0),
+                                 pg_count.eq(Mux(n_set != 0, n_set, n_reset))]
                     m.next = "S_PG"
                 with m.Else():
                     m.next = "S_RD"

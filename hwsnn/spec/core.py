@@ -11,6 +11,7 @@ The two pieces of core arithmetic that are not a unit of their own are defined h
 integer helpers, so golden model and RTL generator read the same definition:
 
 - :func:`isyn_of` -- ``i_syn = sat_signed(((code * ISYN_MUL) >> ISYN_SHIFT) - INHIB * inh, V_BITS)``;
+- :func:`instar_of` -- the ``RULE = 1`` (instar) weight update of one synapse of a spiking neuron;
 - :func:`initial_weights` -- the power-up content of the weight memory (LFSR16 pattern).
 """
 
@@ -26,7 +27,13 @@ from hwsnn.spec.fixed import bits_for, sat_signed, shr_floor
 from hwsnn.spec.lfsr import check_seed, lfsr16_sequence
 from hwsnn.spec.units import LifStepwiseParams, StdpTraceParams, StdpUpdateParams
 
-__all__ = ["LearningCoreParams", "isyn_of", "initial_weights", "OP_SET", "OP_RESET"]
+__all__ = ["LearningCoreParams", "isyn_of", "instar_of", "initial_weights", "OP_SET", "OP_RESET", "RULE_STDP",
+           "RULE_INSTAR", "ip_enable"]
+
+RULE_STDP = 0
+"""``RULE`` value: trace STDP (``stdp_update``) on every synapse with a pre or post spike."""
+RULE_INSTAR = 1
+"""``RULE`` value: instar rule on every synapse of a spiking neuron (:func:`instar_of`)."""
 
 OP_SET = 1
 """``pg_set`` value of a SET (potentiating) program command."""
@@ -67,10 +74,22 @@ class LearningCoreParams:
     INHIB: int = 0
     """Lateral inhibition: subtracted from every neuron's ``i_syn`` in a timestep that follows a
     timestep in which any neuron spiked (0 = off)."""
+    WTA: int = 0
+    """1 = a spike also inhibits (``INHIB``) the neurons updated after it in the same timestep
+    (``j`` larger), so neurons crossing threshold together do not all fire (winner-take-all);
+    0 = inhibition only from the previous timestep."""
     LEARN: int = 1
-    """1 = trace STDP (``stdp_update``) runs and emits program commands; 0 = inference only."""
+    """1 = the learning rule runs and emits program commands; 0 = inference only."""
+    RULE: int = RULE_STDP
+    """Learning rule: 0 = trace STDP (``stdp_update``) on every synapse with a pre or post spike;
+    1 = instar (:func:`instar_of`) on every synapse of a spiking neuron."""
+    X_TH: int = 160
+    """Instar: a row counts as active when its updated pre trace ``x_pre >= X_TH``."""
+    INSTAR_SHIFT: int = 2
+    """Instar step: the weight moves ``1/2**INSTAR_SHIFT`` of the way to ``W_MAX`` (active row) or 0."""
     IP_EN: int = 1
-    """``ip_en`` of every neuron (intrinsic plasticity: stepwise threshold levels)."""
+    """``ip_en`` of every neuron (intrinsic plasticity: stepwise threshold levels): 0 = off, 1 = on in
+    every timestep, 2 = on only in timesteps with ``in_learn`` (thresholds frozen while evaluating)."""
     W_INIT_MAX: int = 20
     """Power-up weights are drawn in ``0 .. W_INIT_MAX`` (see :func:`initial_weights`)."""
     W_INIT_SEED: int = 0x1234
@@ -102,8 +121,12 @@ class LearningCoreParams:
         _int(self, "ISYN_MUL", 0, 1 << 12)
         _int(self, "ISYN_SHIFT", 0, 16)
         _int(self, "INHIB", 0, (1 << (self.lif.V_BITS - 1)) - 1)
+        _int(self, "WTA", 0, 1)
         _int(self, "LEARN", 0, 1)
-        _int(self, "IP_EN", 0, 1)
+        _int(self, "RULE", 0, 1)
+        _int(self, "X_TH", 0, self.trace.x_max)
+        _int(self, "INSTAR_SHIFT", 0, self.update.W_BITS)
+        _int(self, "IP_EN", 0, 2)
         _int(self, "W_INIT_MAX", 0, self.update.W_MAX)
         check_seed(self.W_INIT_SEED, "W_INIT_SEED")
         if self.trace.X_BITS != self.update.X_BITS:
@@ -167,6 +190,25 @@ def isyn_of(p: LearningCoreParams, code, inh):
         lo, hi = -(1 << (p.lif.V_BITS - 1)), (1 << (p.lif.V_BITS - 1)) - 1
         return np.clip(raw, lo, hi).astype(np.int64)
     return sat_signed(int(raw), p.lif.V_BITS)
+
+
+def instar_of(p: LearningCoreParams, w, x_pre):
+    """Instar update of synapse ``(i, j)`` when neuron ``j`` spiked (ints or int64 arrays).
+
+    ``w + ((W_MAX - w) >> INSTAR_SHIFT)`` if ``x_pre >= X_TH`` (the row was active recently),
+    else ``w - (w >> INSTAR_SHIFT)``: the spiking neuron's weights move toward the recent input
+    pattern (``W_MAX`` on active rows, 0 elsewhere).  Stays in ``0 .. W_MAX``; deterministic.
+    """
+    k, wmax = p.INSTAR_SHIFT, p.update.W_MAX
+    if isinstance(w, np.ndarray) or isinstance(x_pre, np.ndarray):
+        w = np.asarray(w, np.int64)
+        return np.where(np.asarray(x_pre) >= p.X_TH, w + ((wmax - w) >> k), w - (w >> k)).astype(np.int64)
+    return int(w + ((wmax - w) >> k)) if x_pre >= p.X_TH else int(w - (w >> k))
+
+
+def ip_enable(p: LearningCoreParams, learn: int) -> int:
+    """``ip_en`` of the neurons in a timestep with ``in_learn = learn``."""
+    return int(p.IP_EN == 1 or (p.IP_EN == 2 and bool(learn)))
 
 
 def initial_weights(p: LearningCoreParams) -> np.ndarray:

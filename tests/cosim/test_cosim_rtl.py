@@ -3,15 +3,18 @@ Icarus), against the golden co-simulation: exact equality of spike rasters, neur
 command stream and every device conductance.
 
 Default run: ideal, quantised and STO presets (non-idealities on), T = 2,000 timesteps, read
-latency 2 and random back-pressure on every channel, both simulators; every deliberate core
-mutant caught on Icarus, two on Verilator.  ``slow``: T = 50,000 (STO, both simulators).
+latency 2 and random back-pressure on every channel, both simulators; the competitive core of the
+digits task (winner-take-all, instar rule, thresholds frozen without ``in_learn``) on STO, both
+simulators; every deliberate core mutant caught on Icarus, two on Verilator.  ``slow``:
+T = 50,000 (STO, both simulators), the competitive core on the ideal preset.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from hwsnn.cosim.config import config_from_dict
+from hwsnn.cosim.config import DIGITS_CORE, config_from_dict
 from hwsnn.cosim.run import job_from_config, run_rtl
 from hwsnn.hw.registry import get
 
@@ -21,11 +24,14 @@ SIMS = ["verilator", "icarus"]
 PRESETS = ["ideal", "quantised", "sto"]
 
 
-def _run(sim, preset, T, *, seed=0, bp=0.2, lat=2, component_class=None, **cosim):
+def _run(sim, preset, T, *, seed=0, bp=0.2, lat=2, component_class=None, core=None, **cosim):
     cfg = config_from_dict({"cosim": {"preset": preset, "timesteps": T, "seed": seed, "backpressure": bp,
                                       "read_latency": lat, "bench_seed": seed + 1, "input_seed": seed + 2,
-                                      "snapshot_every": max(1, T // 4), **cosim}})
-    return run_rtl(job_from_config(cfg), sim, component_class=component_class)
+                                      "snapshot_every": max(1, T // 4), **cosim}, "core": core or {}})
+    learn = None
+    if core is not None:  # learning on 14 of every 20 timesteps (frozen threshold windows in between)
+        learn = (np.arange(T) % 20 < 14).astype(np.int8)
+    return run_rtl(job_from_config(cfg, learn=learn), sim, component_class=component_class)
 
 
 def _assert_equivalent(r, T):
@@ -50,6 +56,20 @@ def test_rtl_equals_golden_2000_timesteps(sim, preset, sim_tool):
           f"{r.report['commands']} commands")
 
 
+@pytest.mark.parametrize("preset", [pytest.param("ideal", marks=pytest.mark.slow), "sto"])
+@pytest.mark.parametrize("sim", SIMS)
+def test_rtl_equals_golden_competitive_core(sim, preset, sim_tool):
+    # the digits task's core: in-timestep winner-take-all, instar rule, levels frozen while not learning
+    sim_tool(sim)
+    T = 2000
+    r = _run(sim, preset, T, seed=4, core=DIGITS_CORE[preset], input_rate=0.08)
+    _assert_equivalent(r, T)
+    rec = r.record
+    learn = rec.commands[rec.commands[:, 0] >= 0]
+    assert (rec.spikes[learn[:, 0], learn[:, 2]] == 1).all()  # instar: only columns that spiked are programmed
+    assert rec.spikes.sum() > 50
+
+
 @pytest.mark.parametrize("sim", SIMS)
 def test_fast_agent_path_equals_golden(sim, sim_tool):
     # always-ready agent (one wake-up per beat), no read latency
@@ -71,8 +91,12 @@ MUTANTS = get("learning_core").mutant_table()
 @pytest.mark.parametrize("name", list(MUTANTS))
 def test_every_core_mutant_caught_icarus(name, sim_tool):
     sim_tool("icarus")
+    from sim.mutants_learning_core import COMPETITIVE
+
     cls, _ = MUTANTS[name]
-    _assert_caught(_run("icarus", "sto", 150, seed=1, bp=0.3, component_class=cls), name)
+    core = DIGITS_CORE["sto"] if name in COMPETITIVE else None
+    _assert_caught(_run("icarus", "sto", 150, seed=1, bp=0.3, component_class=cls, core=core,
+                        input_rate=0.08 if core else 0.05), name)
 
 
 @pytest.mark.parametrize("name", ["learn_before_trace", "pg_ignores_ready"])

@@ -45,6 +45,24 @@ def test_small_core_equals_golden_sto(kw):
     assert {0, 1} <= set(gold.commands[gold.commands[:, 0] >= 0, 3].tolist())  # SETs and RESETs while learning
 
 
+SMALL_INSTAR = LearningCoreParams(N=4, M=8, INHIB=60, WTA=1, RULE=1, X_TH=100, INSTAR_SHIFT=2, IP_EN=2,
+                                  lif={"WINDOW": 10, "RATE_HI": 1, "RATE_LO": 1, "LEVELS": 4})
+
+
+@pytest.mark.parametrize("kw", [{}, {"read_latency": 2, "backpressure": 0.3, "seed": 7}], ids=["no_stall", "stalls"])
+def test_small_core_wta_instar_ip_gated_equals_golden(kw):
+    gold, rtl = _pair(SMALL_INSTAR, LearningCore, 80, **kw)
+    c = compare(gold, rtl)
+    assert c["equivalent"], c["first_mismatch"]
+    sp = gold.spikes
+    assert sp.sum() > 0 and c["checked"] > 1000
+    learn_cmds = gold.commands[gold.commands[:, 0] >= 0]
+    assert {0, 1} <= set(learn_cmds[:, 3].tolist())  # instar both potentiates and depresses
+    # every instar command addresses a column that spiked in its timestep (post-only rule)
+    t, col = learn_cmds[:, 0], learn_cmds[:, 2]
+    assert (sp[t, col] == 1).all()
+
+
 def test_default_core_equals_golden_ideal_short():
     p = LearningCoreParams(INHIB=50)
     sp, learn = _inputs(p, 25, rate=0.1)
@@ -59,8 +77,10 @@ def test_default_core_equals_golden_ideal_short():
 
 @pytest.mark.parametrize("name", list(get("learning_core").mutant_table()))
 def test_every_core_mutant_is_caught(name):
+    from sim.mutants_learning_core import COMPETITIVE
+
     cls, what = get("learning_core").mutant_table()[name]
-    gold, rtl = _pair(SMALL, cls, 60, read_latency=2, backpressure=0.3)
+    gold, rtl = _pair(SMALL_INSTAR if name in COMPETITIVE else SMALL, cls, 60, read_latency=2, backpressure=0.3)
     c = compare(gold, rtl)
     assert not c["equivalent"], f"mutant {name} ({what}) survived"
     assert c["first_mismatch"] is not None
@@ -72,6 +92,12 @@ def test_constructor_keyword_only_validated_and_ports_derived():
         LearningCore(16)
     with pytest.raises(ConfigError, match="W_INIT_MAX"):
         LearningCore(W_INIT_MAX=500)
+    with pytest.raises(ConfigError, match="IP_EN"):
+        LearningCore(IP_EN=3)
+    with pytest.raises(ConfigError, match="X_TH"):
+        LearningCore(X_TH=256)
+    with pytest.raises(ConfigError, match="RULE"):
+        LearningCore(RULE=2)
     with pytest.raises(ConfigError, match="update.X_BITS"):
         LearningCore(update=StdpUpdateParams(X_BITS=6))
     c = LearningCore(N=5, M=33, ADC_BITS=6)
