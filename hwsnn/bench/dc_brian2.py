@@ -9,8 +9,8 @@ Run with the Brian2 environment's interpreter (``benchmarks/brian2/setup_env.sh`
 ``hwsnn bench snn`` works from an installed wheel.)
 
 This script is standalone (it imports only Brian2 and NumPy) and reads every parameter from the
-JSON job, which ``hwsnn.bench.snn`` fills from ``WTAConfig.diehl_cook`` so there is one source of
-truth.  Job fields (times in ms, potentials in mV, rates in Hz)::
+JSON job, which ``hwsnn.bench.snn`` fills from the run config of ``diehl_cook_config`` (converted
+from SI units) so there is one source of truth.  Job fields (times in ms, potentials in mV, rates in Hz)::
 
     n_in, n_exc            sizes (the inhibitory population has n_exc neurons)
     n_samples              number of presented samples

@@ -4,16 +4,15 @@ Two measurements, both in the same run:
 
 speed
     ms per presented sample (350 ms input + 150 ms rest at dt = 0.5 ms, learning on, after JIT /
-    code-generation warm-up) of hwsnn's :class:`~hwsnn.tasks.wta.WTANetwork` - float ("ideal")
+    code-generation warm-up) of hwsnn's :class:`~hwsnn.engine.layer.LayerNetwork` - float ("ideal")
     synapses and the STO memristor crossbar with all non-idealities on (:data:`CROSSBAR_ALL_ON`) -
     and of the same network written in Brian2 equations (``dc_brian2.py``), run in Brian2's
     default runtime mode (runtime device, ``codegen.target = "auto"``; the target that actually
     ran is reported), and in Brian2's fastest CPU mode, C++ standalone with OpenMP on
     :data:`STANDALONE_THREADS` threads (the whole per-sample protocol in one build; compilation
     excluded from ms per sample and reported separately as ``compile_s``).  Both get Poisson
-    inputs from the same images and the parameters of
-    :meth:`WTAConfig.diehl_cook <hwsnn.tasks.wta.WTAConfig.diehl_cook>`, passed to Brian2 in the
-    JSON job (one source of truth).  Both integrate with exponential Euler (exact conductance
+    inputs from the same images and the parameters of the :class:`~hwsnn.config.RunConfig` of
+    :func:`diehl_cook_config`, passed to Brian2 in the JSON job in ms / mV (one source of truth).  Both integrate with exponential Euler (exact conductance
     decay; membrane exact for conductances held over the step), which keeps the network in its
     normal-activity regime; the regime of every row is reported (spikes and active neurons per
     sample).
@@ -53,6 +52,8 @@ from typing import Any
 
 import numpy as np
 
+from decimal import Decimal
+
 from hwsnn.errors import ConfigError, HwsnnError, ToolMissingError
 from hwsnn.io import atomic_write, write_json
 
@@ -60,6 +61,9 @@ __all__ = [
     "run",
     "BRIAN2_REQUIREMENTS",
     "CROSSBAR_ALL_ON",
+    "DIEHL_COOK",
+    "diehl_cook_config",
+    "bench_config",
     "AGREEMENT_TOLERANCE",
     "AgreementTolerance",
     "brian2_venv_dir",
@@ -100,18 +104,73 @@ _MARKER = "hwsnn-brian2-ok"
 _SCRIPT = Path(__file__).with_name("dc_brian2.py")
 
 CROSSBAR_ALL_ON: dict[str, Any] = {
-    "device_preset": "sto",
+    "synapse.backend": "crossbar",
+    "synapse.device.preset": "sto",
     # faults on top of the preset's nonlinearity, C2C/D2D variability, drift, volatile state and
-    # read noise (all non-zero in the "sto" preset)
-    "device_options": {"p_stuck_min": 0.01, "p_stuck_max": 0.01},
-    "adc_bits": 8,  # per-step column read quantised to 8 bits ...
+    # read noise (all non-zero in the "sto" preset; the per-step column read noise comes from the
+    # device's read_noise)
+    "synapse.device.params": {"p_stuck_min": 0.01, "p_stuck_max": 0.01},
+    "synapse.crossbar.io.adc_bits": 8,  # per-step column read quantised to 8 bits ...
     # ... over a full scale of 16 full-strength rows: a 0.5 ms step carries a few input spikes, so
     # the crossbar's default range (all 784 rows, which never clips) would put the whole signal
     # below half an LSB and silence the network (3.5 instead of ~18 spikes per sample)
-    "crossbar_options": {"io": {"adc_range": [0.0, 16.0]}},
-    "read_noise": -1.0,  # per-step column read noise from the device's read_noise
+    "synapse.crossbar.io.adc_range": [0.0, 16.0],
 }
-"""WTAConfig overrides for "STO crossbar, all non-idealities on"."""
+"""Overrides (dotted :class:`~hwsnn.config.RunConfig` paths) for "STO crossbar, all non-idealities on"."""
+
+DIEHL_COOK: dict[str, Any] = {
+    "network.inhibition": "population",
+    "network.efficacy": 1.0,
+    "schedule.max_rate": 63.75,
+    "homeostasis.norm_per_input": 78.0 / 784.0,
+    "homeostasis.theta_plus": 5e-5,
+    "homeostasis.tau_theta": 1e4,
+    "rules[0].nu_pre": 1e-4,
+    "rules[0].nu_post": 1e-2,
+    "rules[0].nu_post_crossbar": 0.0,
+    "synapse.backend": "ideal",
+}
+"""The literal Diehl & Cook 2015 parameters as overrides of the :class:`~hwsnn.config.RunConfig`
+defaults (dotted paths): explicit inhibitory population, efficacy 1, 63.75 Hz, weight sum 78 per
+784 inputs, adaptive theta +0.05 mV (tau 1e4 s), triplet STDP nu_pre 1e-4 / nu_post 1e-2 (also on
+the crossbar).  The defaults they leave alone are Diehl & Cook's too: conductance LIF (tau 100 ms,
+rest / reset -65 mV, threshold -52 mV + theta - 20 mV, refractory 5 ms, reversal 0 / -100 mV,
+synaptic tau 1 / 2 ms), inhibitory population (10 ms, -60 / -45 / -40 mV, 2 ms), exc -> inh 10.4,
+inh -> exc 17, traces 20 / 20 / 40 ms, 350 + 150 ms at dt 0.5 ms."""
+
+_DATASET_OF_INPUTS = {64: "digits", 784: "mnist"}
+
+
+def diehl_cook_config(n_in: int = 784, n_exc: int = 400, overrides: dict[str, Any] | None = None):
+    """The Diehl & Cook network (:data:`DIEHL_COOK`) as a :class:`~hwsnn.config.RunConfig`.
+
+    Parameters
+    ----------
+    n_in : {784, 64}
+        Inputs: 784 (MNIST, ``task.dataset = "mnist"``) or 64 (8x8 digits); the number of inputs
+        of a run config follows its dataset (:func:`n_inputs`).
+    n_exc : int
+        Excitatory neurons (``network.n_exc``).
+    overrides : dict, optional
+        More dotted overrides (``{"network.w_ie": 12.5, "rules[0].tau_post2": 0.033}``), applied
+        last and validated like ``--set`` (errors name the path).
+    """
+    from hwsnn.config import RunConfig
+
+    if n_in not in _DATASET_OF_INPUTS:
+        raise ConfigError("n_in", f"the bench has inputs for 64 (digits) or 784 (MNIST) pixels, not {n_in}")
+    over = {"task.dataset": _DATASET_OF_INPUTS[n_in], "network.n_exc": n_exc, **DIEHL_COOK, **(overrides or {})}
+    return RunConfig().with_overrides(over)
+
+
+def n_inputs(cfg) -> int:
+    """Inputs of a run config's network: 64 for ``task.dataset = "digits"``, 784 for ``"mnist"``."""
+    return {v: k for k, v in _DATASET_OF_INPUTS.items()}[cfg.task.dataset]
+
+
+def _ms(x: float) -> float:
+    """Seconds (volts) -> ms (mV), decimal-exact on the value as written (0.35 s -> 350.0 ms)."""
+    return float(Decimal(repr(float(x))) * 1000)
 
 
 @dataclass(frozen=True)
@@ -243,7 +302,7 @@ def ensure_brian2_env(create: bool = True, timeout: float = 900.0) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------
-# WTAConfig -> Brian2 job
+# RunConfig (SI) -> Brian2 job (ms, mV)
 
 
 def _held(refrac: float, dt: float) -> float:
@@ -253,36 +312,49 @@ def _held(refrac: float, dt: float) -> float:
 
 
 def brian2_params(cfg) -> dict[str, float]:
-    """The Brian2 script's network constants from a :class:`~hwsnn.tasks.wta.WTAConfig`.
+    """The Brian2 script's network constants (ms, mV) from a :class:`~hwsnn.config.RunConfig` (SI).
 
-    Only the explicit-inhibitory-population form of the network has a Brian2 twin here.
+    Only the network Brian2 has a twin of here: the ``diehl_cook`` neuron with the explicit
+    inhibitory population, and one ``triplet_stdp`` rule (no synergy).
     """
-    if cfg.inhibition != "population":
-        raise ConfigError("inhibition", "the Brian2 comparison needs inhibition = 'population' (D&C)")
+    net, nr, hom, sch = cfg.network, cfg.neuron, cfg.homeostasis, cfg.schedule
+    if net.inhibition != "population":
+        raise ConfigError("network.inhibition", "the Brian2 comparison needs inhibition = 'population' (D&C)")
+    if nr.model != "diehl_cook":
+        raise ConfigError("neuron.model", f"the Brian2 comparison needs 'diehl_cook', got {nr.model!r}")
+    if len(cfg.rules) != 1 or cfg.rules[0].kind != "triplet_stdp":
+        raise ConfigError("rules", "the Brian2 comparison needs exactly one rule of kind 'triplet_stdp', got "
+                                   + str([r.kind for r in cfg.rules]))
+    if cfg.synergy.form != "none":
+        raise ConfigError("synergy.form", f"the Brian2 comparison has no synergy, got {cfg.synergy.form!r}")
+    rule, inh, dt = cfg.rules[0], nr.inhibitory, _ms(sch.dt)
+    norm_target = hom.norm_per_input * n_inputs(cfg)
     # Refractoriness: hwsnn holds the membrane for round(refrac/dt) updates after a spike; Brian2
     # holds it for round(refrac/dt) - 1 (its update at lastspike + refrac already integrates), so
     # Brian2 gets refrac + dt to run the identical model.
     p = {
-        "tau_m_e": cfg.tau_m, "v_rest_e": cfg.v_rest, "v_reset_e": cfg.v_reset, "v_thresh_e": cfg.v_thresh,
-        "theta_offset": cfg.theta_offset, "theta_init": cfg.theta_init, "theta_plus": cfg.theta_plus,
-        "tau_theta": cfg.tau_theta, "refrac_e": _held(cfg.refrac_exc, cfg.dt), "lockout_e": 0.0,
-        "E_exc_e": cfg.e_exc, "E_inh_e": cfg.e_inh, "tau_ge_e": cfg.tau_ge, "tau_gi_e": cfg.tau_gi,
-        "tau_m_i": cfg.tau_m_inh, "v_rest_i": cfg.v_rest_inh, "v_reset_i": cfg.v_reset_inh,
-        "v_thresh_i": cfg.v_thresh_inh, "refrac_i": _held(cfg.refrac_inh, cfg.dt), "E_exc_i": cfg.e_exc,
-        "tau_ge_i": cfg.tau_ge_inh,
-        "efficacy": cfg.efficacy, "w_ei": cfg.w_ei, "w_ie": cfg.w_ie, "w_max": cfg.w_max,
-        "nu_pre": cfg.nu_pre, "nu_post": cfg.nu_post, "tau_pre": cfg.tau_pre, "tau_post1": cfg.tau_post1,
-        "tau_post2": cfg.tau_post2, "max_rate_hz": cfg.max_rate,
-        "w_sum": cfg.norm_target if cfg.norm_target > 0 else None,
+        "tau_m_e": _ms(nr.tau_m), "v_rest_e": _ms(nr.v_rest), "v_reset_e": _ms(nr.v_reset),
+        "v_thresh_e": _ms(nr.v_thresh), "theta_offset": _ms(nr.theta_offset), "theta_init": _ms(hom.theta_init),
+        "theta_plus": _ms(hom.theta_plus), "tau_theta": _ms(hom.tau_theta),
+        "refrac_e": _held(_ms(nr.refractory), dt), "lockout_e": 0.0,
+        "E_exc_e": _ms(nr.e_exc), "E_inh_e": _ms(nr.e_inh), "tau_ge_e": _ms(nr.tau_ge), "tau_gi_e": _ms(nr.tau_gi),
+        "tau_m_i": _ms(inh.tau_m), "v_rest_i": _ms(inh.v_rest), "v_reset_i": _ms(inh.v_reset),
+        "v_thresh_i": _ms(inh.v_thresh), "refrac_i": _held(_ms(inh.refractory), dt), "E_exc_i": _ms(inh.e_exc),
+        "tau_ge_i": _ms(inh.tau_ge),
+        "efficacy": net.efficacy, "w_ei": net.w_ei, "w_ie": net.w_ie, "w_max": net.w_max,
+        "nu_pre": rule.nu_pre, "nu_post": rule.nu_post, "tau_pre": _ms(rule.tau_pre),
+        "tau_post1": _ms(rule.tau_post1), "tau_post2": _ms(rule.tau_post2), "max_rate_hz": sch.max_rate,
+        "w_sum": norm_target if norm_target > 0 else None,
     }
     return {k: (float(v) if v is not None else None) for k, v in p.items()}
 
 
 def _job(cfg, *, n_samples: int, seed: int, learn: bool, inputs_file: Path, out_stem: Path,
          method: str | None = "exponential_euler", **extra) -> dict:
+    sch = cfg.schedule
     job = {
-        "n_in": cfg.n_in, "n_exc": cfg.n_exc, "n_samples": int(n_samples), "seed": int(seed),
-        "dt_ms": cfg.dt, "t_present_ms": cfg.t_present, "t_rest_ms": cfg.t_rest, "learn": bool(learn),
+        "n_in": n_inputs(cfg), "n_exc": cfg.network.n_exc, "n_samples": int(n_samples), "seed": int(seed),
+        "dt_ms": _ms(sch.dt), "t_present_ms": _ms(sch.t_present), "t_rest_ms": _ms(sch.t_rest), "learn": bool(learn),
         "method": method, "codegen_target": "auto", "params": brian2_params(cfg),
         "inputs_file": str(Path(inputs_file).resolve()), "out_json": str(Path(out_stem).resolve()) + ".json",
         "out_npz": str(Path(out_stem).resolve()) + ".npz",
@@ -463,35 +535,40 @@ def _brian2_counts_aligned(arrays: dict, n_samples: int, n_exc: int, n_on: int, 
 # hwsnn timing
 
 
-SMALL_INPUT_DRIVE = {"max_rate": 127.5, "efficacy": 2.0, "norm_per_input": 0.3, "nu_post": 0.03}
-"""Overrides of ``WTAConfig.diehl_cook`` for 8x8 inputs: with the literal D&C drive (weight sum
+SMALL_INPUT_DRIVE = {"schedule.max_rate": 127.5, "network.efficacy": 2.0, "homeostasis.norm_per_input": 0.3,
+                     "rules[0].nu_post": 0.03}
+"""Overrides of :func:`diehl_cook_config` for 8x8 inputs: with the literal D&C drive (weight sum
 78/784 per input, 63.75 Hz) a 64-input network is nearly silent, so the 64 x 100 rows use the
 prototype's input drive with the D&C equations and inhibitory population."""
 
 
-def _bench_cfg(n_in: int, n_exc: int, **overrides):
-    from hwsnn.tasks.wta import WTAConfig
-
+def bench_config(n_in: int, n_exc: int, overrides: dict[str, Any] | None = None):
+    """The bench's network: :func:`diehl_cook_config` with re-presentation off (every timed
+    presentation is one sample in both simulators), :data:`SMALL_INPUT_DRIVE` below 784 inputs, then
+    ``overrides`` (dotted paths)."""
     drive = dict(SMALL_INPUT_DRIVE) if n_in < 784 else {}
-    drive.update(overrides)
-    # re-presentation off: every timed presentation is one sample in both simulators
-    return WTAConfig.diehl_cook(n_in=n_in, n_exc=n_exc, rerun_min_spikes=0, **drive)
+    return diehl_cook_config(n_in, n_exc, {"schedule.rerun_min_spikes": 0, **drive, **(overrides or {})})
 
 
-def _time_hwsnn(cfg, synapse: str, x: np.ndarray, seed: int, n_warm: int) -> dict[str, Any]:
-    from hwsnn.tasks.wta import WTANetwork
+def _network(cfg, seed: int):
+    from hwsnn.engine.layer import LayerNetwork
 
+    return LayerNetwork(cfg, n_inputs(cfg), seed)
+
+
+def _time_hwsnn(cfg, x: np.ndarray, seed: int, n_warm: int) -> dict[str, Any]:
     # JIT compilation / cache load on a throwaway network, long enough to reach every periodic
     # path (crossbar write-back, refresh, renormalisation); the timed network starts fresh
-    n_warm = max(n_warm, 1 + max(cfg.write_every, cfg.crossbar_refresh, cfg.renorm_every))
-    warm = WTANetwork(cfg, synapse=synapse, seed=seed + 1)
+    wb = cfg.synapse.write_back
+    n_warm = max(n_warm, 1 + max(wb.every, wb.refresh, wb.renorm_every))
+    warm = _network(cfg, seed + 1)
     for s in range(n_warm):
         warm.present(x[s % len(x)], learn=True)
     del warm
-    net = WTANetwork(cfg, synapse=synapse, seed=seed)
+    net = _network(cfg, seed)
     wall = np.empty(len(x))
     cpu = np.empty(len(x))
-    counts = np.empty((len(x), cfg.n_exc), np.int64)
+    counts = np.empty((len(x), cfg.network.n_exc), np.int64)
     for s in range(len(x)):
         t0 = time.perf_counter()
         c0 = time.process_time()
@@ -521,11 +598,11 @@ def _inputs(n_in: int, n: int, seed: int) -> np.ndarray:
 def _speed_rows(n_in: int, n_exc: int, n_brian: int, n_hw: int, seed: int, work: Path,
                 py: Path, euler_row: bool = False, standalone: bool = True,
                 standalone_serial: bool = False) -> tuple[list[dict], dict]:
-    cfg = _bench_cfg(n_in, n_exc)
+    cfg = bench_config(n_in, n_exc)
     x_b = _inputs(n_in, n_brian + 1, seed)
     x_h = _inputs(n_in, max(n_hw, n_brian + 1), seed)
     inp = work / f"rates_{n_in}x{n_exc}.npz"
-    _save_npz(inp, rates_hz=np.clip(x_b, 0, 1) * cfg.max_rate)
+    _save_npz(inp, rates_hz=np.clip(x_b, 0, 1) * cfg.schedule.max_rate)
     job = _job(cfg, n_samples=n_brian + 1, seed=seed, learn=True, inputs_file=inp,
                out_stem=work / f"brian2_speed_{n_in}x{n_exc}")
     b_sum, b_arr = run_brian2(job, work, py)
@@ -539,9 +616,9 @@ def _speed_rows(n_in: int, n_exc: int, n_brian: int, n_hw: int, seed: int, work:
         "ms_per_sample": b_ms, "ms_median": b_med, "cpu_ms_per_sample": b_cpu, "speedup_vs_brian2": 1.0,
         "speedup_cpu": 1.0, "spikes_per_sample": b_reg["exc_spikes_per_sample"], "regime": b_reg["regime"],
     }]
-    for synapse, label, over in (("ideal", "float", {}), ("crossbar", "sto_all_nonideal", CROSSBAR_ALL_ON)):
-        c = cfg.replace(**over) if over else cfg
-        h = _time_hwsnn(c, synapse, x_h[:n_hw], seed, n_warm=2)
+    for label, over in (("float", {}), ("sto_all_nonideal", CROSSBAR_ALL_ON)):
+        c = cfg.with_overrides(over) if over else cfg
+        h = _time_hwsnn(c, x_h[:n_hw], seed, n_warm=2)
         rows.append({
             "network": f"{n_in}x{n_exc}", "simulator": "hwsnn", "synapse": label, "target": "numba",
             "samples": n_hw, "ms_per_sample": h["ms_per_sample"], "ms_median": h["ms_per_sample_median"],
@@ -590,7 +667,7 @@ def _standalone_speed(cfg, inputs_file: Path, n_samples: int, seed: int, work: P
     whole protocol is one build, compiled first and timed apart from the run.  The info holds the
     ``standalone_vs_runtime`` agreement entry.
     """
-    net = f"{cfg.n_in}x{cfg.n_exc}"
+    net = f"{n_inputs(cfg)}x{cfg.network.n_exc}"
     stem = f"brian2_standalone_{net}" + ("" if threads == STANDALONE_THREADS else f"_threads{threads}")
     job = _job(cfg, n_samples=n_samples, seed=seed, learn=True, inputs_file=inputs_file,
                out_stem=work / stem, device="cpp_standalone", openmp_threads=int(threads))
@@ -710,10 +787,10 @@ def standalone_raster_agreement(n_in: int, n_exc: int, n_samples: int, work: Pat
     compared with the ``exact`` criteria (variant ``standalone_vs_runtime_raster``).
     """
     py = python or ensure_brian2_env(create=True)
-    cfg = _bench_cfg(n_in, n_exc)
+    cfg = bench_config(n_in, n_exc)
     net = f"{n_in}x{n_exc}"
     x = _inputs(n_in, n_samples, seed)
-    raster = poisson_raster(x, cfg.max_rate, cfg.dt, cfg.n_on, seed)
+    raster = poisson_raster(x, cfg.schedule.max_rate, _ms(cfg.schedule.dt), cfg.schedule.n_on, seed)
     inp = work / f"raster_standalone_{net}.npz"
     _save_npz(inp, **_raster_events(raster))
     runs = {}
@@ -739,13 +816,11 @@ def standalone_raster_agreement(n_in: int, n_exc: int, n_samples: int, work: Pat
 
 def _time_hwsnn_scaling(cfg, x: np.ndarray, seed: int) -> dict[str, Any]:
     """hwsnn float, learning on: one untimed sample (JIT / first-touch), then ``len(x) - 1`` timed."""
-    from hwsnn.tasks.wta import WTANetwork
-
-    net = WTANetwork(cfg, synapse="ideal", seed=seed)
+    net = _network(cfg, seed)
     net.present(x[0], learn=True)
     n = len(x) - 1
     wall, cpu = np.empty(n), np.empty(n)
-    counts = np.empty((n, cfg.n_exc), np.int64)
+    counts = np.empty((n, cfg.network.n_exc), np.int64)
     for s in range(n):
         t0 = time.perf_counter()
         c0 = time.process_time()
@@ -790,11 +865,11 @@ def scaling_rows(n_in: int = 784, sizes: tuple[int, ...] = SCALING_SIZES, n_samp
     """ms per sample of hwsnn's float model at ``n_in`` x each of ``sizes``, learning on.
 
     Every size gets the same ``n_samples`` timed images (after one untimed one) and the parameters
-    of ``WTAConfig.diehl_cook(n_in, n_exc)``; rows carry spikes and synapses per sample and their
+    of :func:`bench_config` ``(n_in, n_exc)`` (float synapses); rows carry spikes and synapses per sample and their
     growth relative to the smallest size.
     """
     x = _inputs(n_in, n_samples + 1, seed)
-    rows = [scaling_row(n_in, n, _time_hwsnn_scaling(_bench_cfg(n_in, n), x, seed)) for n in sizes]
+    rows = [scaling_row(n_in, n, _time_hwsnn_scaling(bench_config(n_in, n), x, seed)) for n in sizes]
     return add_scaling_relatives(rows)
 
 
@@ -878,28 +953,28 @@ def agreement(n_in: int, n_exc: int, n_samples: int, variant: str, work: Path, *
     python : pathlib.Path, optional
         Brian2 interpreter (default: :func:`ensure_brian2_env`).
     hwsnn_overrides : dict, optional
-        WTAConfig changes applied to the hwsnn side only (mutation checks of the comparison).
+        Dotted :class:`~hwsnn.config.RunConfig` overrides applied to the hwsnn side only (mutation
+        checks of the comparison), e.g. ``{"rules[0].nu_post": 0.02}``.
 
     Returns
     -------
     dict
         :func:`compare_runs` output plus variant, sizes, regimes and the Brian2 target.
     """
-    from hwsnn.tasks.wta import WTANetwork
-
     if variant not in AGREEMENT_VARIANTS:
         raise ConfigError("variant", f"must be one of {list(AGREEMENT_VARIANTS)}, not {variant!r}")
     py = python or ensure_brian2_env(create=True)
     opts = dict(AGREEMENT_VARIANTS[variant])
     learn = opts.pop("learn")
-    cfg = _bench_cfg(n_in, n_exc)
-    cfg_h = cfg.replace(**hwsnn_overrides) if hwsnn_overrides else cfg
+    cfg = bench_config(n_in, n_exc)
+    cfg_h = cfg.with_overrides(hwsnn_overrides) if hwsnn_overrides else cfg
+    sch, n_exc, dt_ms = cfg.schedule, cfg.network.n_exc, _ms(cfg.schedule.dt)
     x = _inputs(n_in, n_samples, seed)
-    raster = poisson_raster(x, cfg.max_rate, cfg.dt, cfg.n_on, seed)
-    net = WTANetwork(cfg_h, synapse="ideal", seed=seed)
+    raster = poisson_raster(x, sch.max_rate, dt_ms, sch.n_on, seed)
+    net = _network(cfg_h, seed)
     w0 = net.weights()
-    theta0 = net.state_snapshot()["theta"]
-    counts_h = np.empty((n_samples, cfg.n_exc), np.int64)
+    theta0 = net.state_snapshot()["theta"]  # mV (the kernel's unit)
+    counts_h = np.empty((n_samples, n_exc), np.int64)
     for s in range(n_samples):
         counts_h[s] = net.present_raster(raster[s], learn=learn)
     dw_h = net.weights() - w0
@@ -909,8 +984,7 @@ def agreement(n_in: int, n_exc: int, n_samples: int, variant: str, work: Path, *
     job = _job(cfg, n_samples=n_samples, seed=seed, learn=learn, inputs_file=inp,
                out_stem=work / f"brian2_agree_{variant}_{n_in}x{n_exc}", record_spikes=True, **opts)
     b_sum, b_arr = run_brian2(job, work, py)
-    counts_b = _brian2_counts_aligned(b_arr, n_samples, cfg.n_exc, cfg.n_on, cfg.n_total, cfg.dt,
-                                      int(b_sum["step_lag"]))
+    counts_b = _brian2_counts_aligned(b_arr, n_samples, n_exc, sch.n_on, sch.n_total, dt_ms, int(b_sum["step_lag"]))
     dw_b = b_arr["w_final"] - b_arr["w0"]
     res = {"variant": variant, "network": f"{n_in}x{n_exc}", "samples": n_samples,
            "input_spikes": int(raster.sum())}

@@ -1,12 +1,14 @@
-"""Today's (pre-engine) run configs: ``[run]`` + ``[network]`` tables with WTAConfig names in ms/mV.
+"""The pre-engine run configs: ``[run]`` + ``[network]`` tables with the old flat names in ms/mV.
 
 :func:`convert_legacy` maps such a document onto the new schema (:mod:`hwsnn.config.schema`),
 converting units (ms -> s, mV -> V, by decimal arithmetic on the value as written, so
 ``theta_plus = 0.05`` becomes exactly ``5e-05``) and names (:data:`RUN_FIELDS`,
 :data:`NETWORK_FIELDS`).  A legacy field with no new home (:data:`REMOVED`) fails with a message
 naming the field to use instead.  The conversion returns deprecation notes for the CLI to print.
+:data:`RUN_DEFAULTS` and :data:`NETWORK_DEFAULTS` record what a legacy file meant by leaving a
+field out; each converts to the new schema's default, so both formats mean the same by omission.
 
-In a new-format document, a ``[network]`` key that is an old WTAConfig name fails with its new name
+In a new-format document, a ``[network]`` key that is an old name fails with its new name
 (:func:`check_new_format`).
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 from hwsnn.config.errors import show_value
 from hwsnn.errors import ConfigError
 
-__all__ = ["RUN_FIELDS", "NETWORK_FIELDS", "REMOVED", "is_legacy", "convert_legacy", "check_new_format",
+__all__ = ["RUN_FIELDS", "NETWORK_FIELDS", "REMOVED", "RUN_DEFAULTS", "NETWORK_DEFAULTS", "is_legacy", "convert_legacy", "check_new_format",
            "set_path", "split_path"]
 
 NEW_SECTIONS = ("task", "network", "neuron", "homeostasis", "schedule", "rules", "synapse")
@@ -94,7 +96,7 @@ NETWORK_FIELDS: dict[str, tuple[str, str]] = {
     "column_gain": ("synapse.write_back.column_gain", ""),
     "normalize_long_term": ("synapse.write_back.long_term", ""),
 }
-"""``[network]`` (WTAConfig) fields of the legacy format."""
+"""``[network]`` fields of the legacy format."""
 
 REMOVED: dict[str, str] = {
     "adc_bits": "synapse.crossbar.io.adc_bits",
@@ -102,6 +104,30 @@ REMOVED: dict[str, str] = {
 }
 """Legacy ``[network]`` overrides with no new home: the crossbar's ``io`` and the device's read noise
 are the only source now."""
+
+RUN_DEFAULTS: dict[str, Any] = {
+    "dataset": "digits", "synapse": "crossbar", "baseline": "ideal", "seeds": [0], "epochs": 3, "curve": "online",
+    "curve_points": 4, "n_train": 0, "n_test": 0, "kmeans": True,
+}
+"""Defaults of the legacy ``[run]`` table (a field a legacy file leaves out had this value)."""
+
+NETWORK_DEFAULTS: dict[str, Any] = {
+    "n_in": 64, "n_exc": 100, "dt": 0.5, "t_present": 350.0, "t_rest": 150.0, "max_rate": 127.5,
+    "rerun_min_spikes": 5, "rerun_rate_step": 31.875, "rerun_max": 10,
+    "tau_m": 100.0, "v_rest": -65.0, "v_reset": -65.0, "v_thresh": -52.0, "theta_offset": 20.0, "theta_init": 20.0,
+    "theta_plus": 0.05, "tau_theta": 1e7, "refrac_exc": 5.0, "e_exc": 0.0, "e_inh": -100.0, "tau_ge": 1.0,
+    "tau_gi": 2.0, "efficacy": 2.0,
+    "inhibition": "direct", "w_inh_total": 3000.0, "w_ei": 10.4, "w_ie": 17.0, "tau_m_inh": 10.0, "v_rest_inh": -60.0,
+    "v_reset_inh": -45.0, "v_thresh_inh": -40.0, "refrac_inh": 2.0, "tau_ge_inh": 1.0,
+    "nu_pre": 1e-4, "nu_post": 0.02, "tau_pre": 20.0, "tau_post1": 20.0, "tau_post2": 40.0, "w_max": 1.0,
+    "w_init_max": 0.3, "norm_per_input": 0.3,
+    "q_bits": 8, "trace_bits": 8,
+    "device_preset": "sto", "device_options": {}, "crossbar_options": {}, "adc_bits": 0, "read_noise": -1.0,
+    "crossbar_refresh": 10, "write_every": 1, "renorm_every": 50, "crossbar_nu_post": 0.15, "crossbar_norm": "down",
+    "column_gain": True, "normalize_long_term": True, "fast_forward": True,
+}
+"""Defaults of the legacy ``[network]`` table, in its units (ms, mV, Hz; ``n_in`` followed the
+dataset, ``adc_bits = 0`` / ``read_noise = -1`` meant "the crossbar's / device's own")."""
 
 _INPUTS = {"digits": 64, "mnist": 784}
 _NEW_UNIT = {"ms": "s", "mV": "V"}
@@ -169,7 +195,7 @@ def set_path(data: dict, dotted: str, value: Any, default_rules: list | None = N
 
 
 def is_legacy(data: Any) -> bool:
-    """True for a ``[run]`` + ``[network]`` document with the old WTAConfig names."""
+    """True for a ``[run]`` + ``[network]`` document with the old flat names."""
     if not isinstance(data, dict):
         return False
     if "run" in data:

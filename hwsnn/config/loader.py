@@ -9,7 +9,7 @@ Every user mistake is one :class:`hwsnn.errors.ConfigError`: ``field`` is the do
 (``synapse.crossbar.io.adc_bits``, ``rules[1].tau_pre``, ``network``), or ``"config"`` for a file
 that cannot be read (missing, a directory, not UTF-8, not TOML -- with line and column).
 
-**Deprecation notes.**  Legacy ``[run]`` + ``[network]`` files (ms/mV, WTAConfig names), old
+**Deprecation notes.**  Legacy ``[run]`` + ``[network]`` files (ms/mV, the old flat names), old
 names (``int8``) and legacy override paths (``run.epochs``) are accepted and converted; the
 ``*_with_notes`` functions return ``(config, notes)`` where ``notes`` is a list of one-line strings
 for the CLI to print (``load_config`` drops them).

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from hwsnn.engine.contract import NeuronHooks, NeuronModel, register_neuron
 from hwsnn.engine.fastmath import expneg
+from hwsnn.errors import ConfigError
 from hwsnn.spec.units import LifStepwiseParams
 
 __all__ = ["DiehlCookNeuron", "InhibitoryNeuron", "LifStepwiseNeuron"]
@@ -22,7 +23,7 @@ class _CondLIFModel(NeuronModel):
     @model_validator(mode="after")
     def _reset_below_threshold(self):
         if not self.v_reset < self.v_thresh:
-            raise ValueError(f"v_reset ({self.v_reset} V) must be below v_thresh ({self.v_thresh} V)")
+            raise ConfigError("v_reset", f"must be below v_thresh ({self.v_thresh} V), got {self.v_reset}")
         return self
 
     def hooks(self) -> NeuronHooks:

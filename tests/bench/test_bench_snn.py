@@ -16,25 +16,56 @@ from hwsnn.errors import ConfigError, ToolMissingError
 # pure helpers
 
 
-def test_brian2_params_come_from_the_config():
-    from hwsnn.tasks.wta import WTAConfig
+def test_diehl_cook_config():
+    cfg = snn.diehl_cook_config(784, 400)
+    net, sch, hom, rule = cfg.network, cfg.schedule, cfg.homeostasis, cfg.rules[0]
+    assert (net.n_exc, net.inhibition, net.efficacy, net.w_ei, net.w_ie) == (400, "population", 1.0, 10.4, 17.0)
+    assert sch.max_rate == 63.75 and (sch.dt, sch.t_present, sch.t_rest) == (5e-4, 0.35, 0.15)
+    assert sch.n_on == 700 and sch.n_total == 1000
+    assert abs(hom.norm_per_input * snn.n_inputs(cfg) - 78.0) < 1e-9 and hom.theta_plus == 5e-5
+    assert (rule.kind, rule.nu_pre, rule.nu_post, rule.nu_post_crossbar) == ("triplet_stdp", 1e-4, 1e-2, 0.0)
+    assert cfg.task.dataset == "mnist" and cfg.synapse.backend == "ideal"
+    small = snn.bench_config(64, 100)
+    assert snn.n_inputs(small) == 64 and small.task.dataset == "digits" and small.schedule.rerun_min_spikes == 0
+    assert (small.schedule.max_rate, small.network.efficacy, small.rules[0].nu_post) == (127.5, 2.0, 0.03)
+    assert small.network.inhibition == "population"  # the small drive keeps the D&C equations
+    xb = small.with_overrides(snn.CROSSBAR_ALL_ON)
+    assert xb.synapse.backend == "crossbar" and xb.crossbar.io.adc_bits == 8 and xb.device.p_stuck_min == 0.01
+    # overrides are validated like --set: errors name the dotted path
+    with pytest.raises(ConfigError) as ei:
+        snn.diehl_cook_config(784, 400, {"network.w_ie": -1.0})
+    assert ei.value.field == "network.w_ie"
+    with pytest.raises(ConfigError) as ei:
+        snn.diehl_cook_config(100, 400)
+    assert ei.value.field == "n_in"
 
-    cfg = WTAConfig.diehl_cook(n_in=784, n_exc=400)
+
+def test_brian2_params_come_from_the_config():
+    cfg = snn.diehl_cook_config(n_in=784, n_exc=400)
     p = snn.brian2_params(cfg)
-    # D&C values, read from the config (one source of truth)
-    assert p["tau_m_e"] == cfg.tau_m == 100.0
-    assert p["v_thresh_e"] == cfg.v_thresh and p["theta_offset"] == cfg.theta_offset
+    nr, inh = cfg.neuron, cfg.neuron.inhibitory
+    # D&C values, read from the config (one source of truth), SI -> ms / mV exactly
+    assert p["tau_m_e"] == 100.0 and nr.tau_m == 0.1
+    assert p["v_thresh_e"] == -52.0 and p["theta_offset"] == 20.0 and p["v_reset_i"] == -45.0
+    assert p["tau_theta"] == 1e7 and p["theta_init"] == 20.0 and p["tau_post2"] == 40.0
     assert p["nu_pre"] == 1e-4 and p["nu_post"] == 1e-2 and p["theta_plus"] == 0.05
-    assert p["max_rate_hz"] == 63.75 and p["w_ei"] == cfg.w_ei and p["w_ie"] == cfg.w_ie
+    assert p["max_rate_hz"] == 63.75 and p["w_ei"] == cfg.network.w_ei and p["w_ie"] == cfg.network.w_ie
     assert p["w_sum"] == pytest.approx(78.0)
     # Brian2 holds the membrane one update less than its refractory period: + dt
-    assert p["refrac_e"] == pytest.approx(cfg.refrac_exc + cfg.dt)
-    assert p["refrac_i"] == pytest.approx(cfg.refrac_inh + cfg.dt)
-    changed = snn.brian2_params(cfg.replace(w_ie=12.5, tau_post2=33.0))
+    assert p["refrac_e"] == pytest.approx(1e3 * (nr.refractory + cfg.schedule.dt)) == 5.5
+    assert p["refrac_i"] == pytest.approx(1e3 * (inh.refractory + cfg.schedule.dt)) == 2.5
+    changed = snn.brian2_params(cfg.with_overrides({"network.w_ie": 12.5, "rules[0].tau_post2": 0.033}))
     assert changed["w_ie"] == 12.5 and changed["tau_post2"] == 33.0
-    with pytest.raises(ConfigError) as ei:
-        snn.brian2_params(cfg.replace(inhibition="direct"))
-    assert ei.value.field == "inhibition"
+    # only the network Brian2 has a twin of: each other choice is refused by name
+    from hwsnn.engine.contract import neuron_class
+
+    for path, bad in (("network.inhibition", cfg.with_overrides({"network.inhibition": "direct"})),
+                      ("neuron.model", cfg.replace(neuron=neuron_class("lif")())),
+                      ("rules", cfg.replace(rules=[*cfg.rules, cfg.rules[0]])),
+                      ("synergy.form", cfg.with_overrides({"synergy.form": "shared"}))):
+        with pytest.raises(ConfigError) as ei:
+            snn.brian2_params(bad)
+        assert ei.value.field == path
 
 
 def test_every_brian2_script_parameter_is_supplied():
@@ -44,9 +75,7 @@ def test_every_brian2_script_parameter_is_supplied():
     spec = importlib.util.spec_from_file_location("dc_brian2", snn._SCRIPT)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)  # the script imports Brian2 only inside build_and_run
-    from hwsnn.tasks.wta import WTAConfig
-
-    p = snn.brian2_params(WTAConfig.diehl_cook(n_in=64, n_exc=10))
+    p = snn.brian2_params(snn.diehl_cook_config(n_in=64, n_exc=10))
     assert set(mod.PARAM_KEYS) <= set(p)
 
 
@@ -54,15 +83,14 @@ def test_job_paths_are_absolute(monkeypatch, tmp_path):
     """The Brian2 script runs in another working directory: every path in the job is absolute."""
     from pathlib import Path
 
-    from hwsnn.tasks.wta import WTAConfig
-
     monkeypatch.chdir(tmp_path)
-    job = snn._job(WTAConfig.diehl_cook(n_in=64, n_exc=10), n_samples=2, seed=0, learn=True,
+    job = snn._job(snn.diehl_cook_config(n_in=64, n_exc=10), n_samples=2, seed=0, learn=True,
                    inputs_file=Path("in.npz"), out_stem=Path("sub/out"))
     for key in ("inputs_file", "out_json", "out_npz"):
         assert Path(job[key]).is_absolute() and job[key].startswith(str(tmp_path))
     assert job["codegen_target"] == "auto" and job["method"] == "exponential_euler"
     assert job["dt_ms"] == 0.5 and job["t_present_ms"] == 350.0 and job["t_rest_ms"] == 150.0
+    assert job["n_in"] == 64 and job["n_exc"] == 10
 
 
 def test_poisson_raster_rate_and_determinism():
@@ -195,9 +223,8 @@ def test_standalone_job_fields_serialise(tmp_path):
     from pathlib import Path
 
     from hwsnn.io import write_json
-    from hwsnn.tasks.wta import WTAConfig
 
-    cfg = WTAConfig.diehl_cook(n_in=64, n_exc=10)
+    cfg = snn.diehl_cook_config(n_in=64, n_exc=10)
     job = snn._job(cfg, n_samples=3, seed=1, learn=True, inputs_file=Path("in.npz"), out_stem=tmp_path / "o",
                    device="cpp_standalone", openmp_threads=snn.STANDALONE_THREADS)
     write_json(tmp_path / "job.json", job)
@@ -359,15 +386,16 @@ def test_scaling_rows_bookkeeping(monkeypatch):
         return np.zeros((n, n_in))
 
     def _fake_time(cfg, x, seed):
-        seen.append((cfg.n_in, cfg.n_exc, len(x)))
-        return {"samples": len(x) - 1, "ms_per_sample": 0.01 * cfg.n_exc, "ms_per_sample_median": 0.01 * cfg.n_exc,
-                "cpu_ms_per_sample": 0.02 * cfg.n_exc, "exc_spikes_per_sample": 20.0, "regime": "normal"}
+        n = cfg.network.n_exc
+        seen.append((snn.n_inputs(cfg), n, len(x), cfg.synapse.backend))
+        return {"samples": len(x) - 1, "ms_per_sample": 0.01 * n, "ms_per_sample_median": 0.01 * n,
+                "cpu_ms_per_sample": 0.02 * n, "exc_spikes_per_sample": 20.0, "regime": "normal"}
 
     monkeypatch.setattr(snn, "_inputs", _fake_inputs)
     monkeypatch.setattr(snn, "_time_hwsnn_scaling", _fake_time)
     rows = snn.scaling_rows(784, snn.SCALING_SIZES, n_samples=4, seed=0)
     assert snn.SCALING_SIZES == (100, 400, 1600, 6400)
-    assert seen == [(784, n, 5) for n in snn.SCALING_SIZES]  # one untimed + 4 timed samples each
+    assert seen == [(784, n, 5, "ideal") for n in snn.SCALING_SIZES]  # one untimed + 4 timed samples each
     assert [r["network"] for r in rows] == ["784x100", "784x400", "784x1600", "784x6400"]
     assert all(r["section"] == "scaling" and r["simulator"] == "hwsnn" and r["synapse"] == "float" for r in rows)
     assert [r["synapses"] for r in rows] == [78400, 313600, 1254400, 5017600]
@@ -399,7 +427,7 @@ def test_agreement_exact_and_mutant(brian2_python, tmp_path):
     assert r["total_spikes"][0] > 50 and r["total_spikes"][0] == r["total_spikes"][1]
     assert r["dw_max_abs_diff"] < 1e-9
     m = snn.agreement(64, 100, 4, "learning_on_exact", tmp_path, python=brian2_python,
-                      hwsnn_overrides={"nu_post": 0.02})
+                      hwsnn_overrides={"rules[0].nu_post": 0.02})
     assert not m["ok"] and not m["checks"]["dw_mean_abs"]
 
 
@@ -408,7 +436,7 @@ def test_agreement_learning_off_and_inhibition_mutant(brian2_python, tmp_path):
     r = snn.agreement(64, 100, 6, "learning_off", tmp_path, python=brian2_python)
     assert r["ok"] and r["count_entries_equal_frac"] == 1.0
     m = snn.agreement(64, 100, 6, "learning_off", tmp_path, python=brian2_python,
-                      hwsnn_overrides={"w_ie": 8.5})
+                      hwsnn_overrides={"network.w_ie": 8.5})
     assert not m["ok"] and m["total_spikes"][0] > m["total_spikes"][1]
 
 
@@ -421,10 +449,10 @@ def test_agreement_dc_conventions_statistical(brian2_python, tmp_path):
 @pytest.mark.slow
 def test_standalone_build_matches_runtime(brian2_python, tmp_path):
     """One C++ standalone build (OpenMP) runs the same network as the runtime device (compiles: slow)."""
-    cfg = snn._bench_cfg(64, 100)
+    cfg = snn.bench_config(64, 100)
     x = snn._inputs(64, 8, 0)
     inp = tmp_path / "rates.npz"
-    snn._save_npz(inp, rates_hz=np.clip(x, 0, 1) * cfg.max_rate)
+    snn._save_npz(inp, rates_hz=np.clip(x, 0, 1) * cfg.schedule.max_rate)
     out = {}
     for dev in ("runtime", "cpp_standalone"):
         job = snn._job(cfg, n_samples=8, seed=0, learn=True, inputs_file=inp, out_stem=tmp_path / dev, device=dev,

@@ -46,7 +46,7 @@ CASES = [
     ({"neuron": {"tau_m": -0.1}}, "neuron.tau_m", "must be > 0.0, got -0.1", ()),
     ({"neuron": {"model": "hodgkin_huxley"}}, "neuron.model", None, ("hodgkin_huxley", "diehl_cook")),
     ({"neuron": {"inhibitory": {"tau_m": 0.0}}}, "neuron.inhibitory.tau_m", None, ("> 0",)),
-    ({"neuron": {"v_reset": -0.04}}, "neuron", None, ("v_thresh",)),
+    ({"neuron": {"v_reset": -0.04}}, "neuron.v_reset", None, ("v_thresh",)),
     ({"neuron": 7}, "neuron", "must be a table, got 7", ()),
     ({"neuron": {"tau_m": "0.1"}}, "neuron.tau_m", "must be a number, got '0.1'", ()),
     ({"neuron": {"inhibitory": {"tau_m": True}}}, "neuron.inhibitory.tau_m", "must be a number, got true", ()),

@@ -1,4 +1,4 @@
-"""Legacy ``[run]`` + ``[network]`` configs (WTAConfig names, ms / mV) load into the new schema."""
+"""Legacy ``[run]`` + ``[network]`` configs (the old flat names, ms / mV) load into the new schema."""
 
 from __future__ import annotations
 
@@ -131,32 +131,23 @@ def test_legacy_override_paths():
     assert ei.value.message == "removed; use synapse.crossbar.io.adc_bits"
 
 
-RUN_SECTION_DEFAULTS = {"dataset": "digits", "synapse": "crossbar", "baseline": "ideal", "seeds": [0], "epochs": 3,
-                        "curve": "online", "curve_points": 4, "n_train": 0, "n_test": 0, "kmeans": True}
-"""The legacy ``[run]`` table (``hwsnn.tasks.run.RunSection``, now removed) and its defaults."""
-
-
 def test_legacy_tables_are_fully_mapped():
-    import dataclasses
+    from hwsnn.config.legacy import NETWORK_DEFAULTS, NETWORK_FIELDS, REMOVED, RUN_DEFAULTS, RUN_FIELDS
 
-    from hwsnn.config.legacy import NETWORK_FIELDS, REMOVED, RUN_FIELDS
-    from hwsnn.tasks.wta import WTAConfig
-
-    wta = {f.name for f in dataclasses.fields(WTAConfig)}
-    assert wta == set(NETWORK_FIELDS) | set(REMOVED) | {"n_in"}
-    assert set(RUN_SECTION_DEFAULTS) == set(RUN_FIELDS)
+    # every legacy [network] field is converted, refused with its new name (REMOVED), or n_in
+    assert set(NETWORK_DEFAULTS) == set(NETWORK_FIELDS) | set(REMOVED) | {"n_in"}
+    assert not set(NETWORK_FIELDS) & set(REMOVED)
+    assert set(RUN_DEFAULTS) == set(RUN_FIELDS)
     assert set(LEGACY["network"]) == set(NETWORK_FIELDS) and set(LEGACY["run"]) == set(RUN_FIELDS)
 
 
 def test_legacy_defaults_equal_new_defaults():
-    """Each WTAConfig default, converted, is the new schema's default (a legacy file that leaves a
+    """Each legacy default, converted, is the new schema's default (a legacy file that leaves a
     field out means the same as a new file that leaves it out)."""
-    import dataclasses
+    from hwsnn.config.legacy import NETWORK_DEFAULTS, NETWORK_FIELDS, RUN_DEFAULTS
 
-    from hwsnn.config.legacy import NETWORK_FIELDS
-    from hwsnn.tasks.wta import WTAConfig
-
-    full = {"run": dict(RUN_SECTION_DEFAULTS),
-            "network": {k: v for k, v in dataclasses.asdict(WTAConfig()).items() if k in NETWORK_FIELDS}}
+    full = {"run": dict(RUN_DEFAULTS), "network": {k: v for k, v in NETWORK_DEFAULTS.items() if k in NETWORK_FIELDS}}
     assert parse_config(full) == parse_config({})
-
+    # n_in = 64 (the default) is accepted for the default dataset; the removed overrides' defaults
+    # ("take the crossbar's / device's own") are what the new schema does when they are left out
+    assert parse_config({"run": {}, "network": {"n_in": NETWORK_DEFAULTS["n_in"]}}) == parse_config({})

@@ -8,18 +8,21 @@ import pytest
 from hwsnn.engine.layer import LayerNetwork
 from hwsnn.engine.rules import HeteroSTDP, SynapticScaling, TripletSTDP
 from hwsnn.engine.synergy import SynergyConfig, SynergyState
-from hwsnn.tasks.wta import WTAConfig, engine_config
+from hwsnn.config import RunConfig
+
+TINY = {"network.n_exc": 5, "schedule.t_present": 0.040, "schedule.t_rest": 0.010, "schedule.max_rate": 400.0,
+        "schedule.fast_forward": False, "rules[0].nu_post": 0.05, "rules[0].nu_pre": 0.01,
+        "homeostasis.theta_plus": 5e-4, "homeostasis.norm_per_input": 0.3, "schedule.rerun_min_spikes": 0,
+        "synapse.device.preset": "sto"}
+"""A tiny, fast-firing 12-input network (dotted overrides of the RunConfig defaults, SI units)."""
 
 
-def _cfg(backend="ideal", rules=None, synergy=None, **kw):
-    base = dict(n_in=12, n_exc=5, t_present=40.0, t_rest=10.0, max_rate=400.0, fast_forward=False, nu_post=0.05,
-                nu_pre=0.01, theta_plus=0.5, norm_per_input=0.3, rerun_min_spikes=0, device_preset="sto")
-    base.update(kw)
-    cfg = engine_config(WTAConfig.tuned(**base), backend)
+def _cfg(backend="ideal", rules=None, synergy=None, overrides=None):
+    cfg = RunConfig().with_overrides({**TINY, "synapse.backend": backend, **(overrides or {})})
+    changes = {"synergy": synergy or SynergyConfig()}
     if rules is not None:
-        cfg.rules = rules
-    cfg.synergy = synergy
-    return cfg
+        changes["rules"] = list(rules)
+    return cfg.replace(**changes)
 
 
 def _rasters(n=8, seed=0, p=0.2):
@@ -51,7 +54,8 @@ def test_synergy_with_one_lambda_equals_the_single_mechanism(backend, form):
 def test_hetero_stdp_depresses_only_unstimulated_afferents_toward_w_ref():
     # forced raster: inputs 0-5 spike at step 10, neuron spikes are driven strongly at step 11
     rule = HeteroSTDP(eta=0.25, w_ref=0.05, x_th=0.5)
-    cfg = _cfg(rules=[rule], norm_per_input=0.0, theta_plus=0.0, t_rest=0.0, efficacy=20.0)
+    cfg = _cfg(rules=[rule], overrides={"homeostasis.norm_per_input": 0.0, "homeostasis.theta_plus": 0.0,
+                                        "schedule.t_rest": 0.0, "network.efficacy": 20.0})
     net = LayerNetwork(cfg, 12, seed=1)
     w0 = net.weights()
     r = np.zeros((80, 12), bool)

@@ -1,5 +1,6 @@
-"""The WTA network: kernel == straightforward dense reference, learning-off invariance,
-event-driven shortcuts, config validation, and that it learns digits."""
+"""The main job's WTA network (the engine's LayerNetwork from a RunConfig): kernel == a
+straightforward dense reference in SI units, learning-off invariance, event-driven shortcuts,
+config validation, and that training, labelling and the vote learn digits."""
 
 from __future__ import annotations
 
@@ -8,31 +9,36 @@ import math
 import numpy as np
 import pytest
 
+from hwsnn.config import RunConfig, parse_config
+from hwsnn.engine.layer import LayerNetwork
 from hwsnn.errors import ConfigError
-from hwsnn.tasks._config import from_dict
-from hwsnn.tasks.wta import WTAConfig, WTANetwork, assign_labels, predict, train_and_evaluate
+from hwsnn.tasks.wta import assign_labels, predict, train_and_evaluate
 
 
 # ---------------------------------------------------------------------------------------------- reference
-def reference_presentation(cfg: WTAConfig, w, state, raster, learn):
+def reference_presentation(cfg: RunConfig, w, state, raster, learn):
     """Dense, step-by-step NumPy/Python model of one presentation (same per-step order as the kernel).
 
+    Works in the config's SI units (seconds, volts; ``state`` holds membranes and thresholds in V).
     Traces are dense arrays decayed every step; plasticity loops over all synapses; membranes use
     ``math.exp``.  Returns the spike counts of the presentation steps.
     """
-    dt = cfg.dt
+    net, nr, hom, sch = cfg.network, cfg.neuron, cfg.homeostasis, cfg.schedule
+    inh = nr.inhibitory
+    dt = sch.dt
     n_in, n_exc = w.shape
-    n_on, n_total = cfg.n_on, cfg.n_total
+    n_on = round(sch.t_present / dt)
+    n_total = n_on + round(sch.t_rest / dt)
+    norm_target = hom.norm_per_input * n_in
     v, ge, gi, ref, theta = (state[k] for k in ("v", "ge", "gi", "ref", "theta"))
-    pop = cfg.inhibition == "population"
+    pop = net.inhibition == "population"
     vi, gei, refi = (state[k] for k in ("vi", "gei", "refi"))
-    if learn and cfg.norm_target > 0:
-        w *= cfg.norm_target / w.sum(axis=0)
-        np.minimum(w, cfg.w_max, out=w)
-    dge, dgi, dgei = math.exp(-dt / cfg.tau_ge), math.exp(-dt / cfg.tau_gi), math.exp(-dt / cfg.tau_ge_inh)
-    dpre, dp1, dp2 = (math.exp(-dt / t) for t in (cfg.tau_pre, cfg.tau_post1, cfg.tau_post2))
-    ref_e, ref_i = round(cfg.refrac_exc / dt), round(cfg.refrac_inh / dt)
-    w_inh = cfg.w_inh_total / n_exc
+    if learn and norm_target > 0:
+        w *= norm_target / w.sum(axis=0)
+        np.minimum(w, net.w_max, out=w)
+    dge, dgi, dgei = math.exp(-dt / nr.tau_ge), math.exp(-dt / nr.tau_gi), math.exp(-dt / inh.tau_ge)
+    ref_e, ref_i = round(nr.refractory / dt), round(inh.refractory / dt)
+    w_inh = net.w_inh_total / n_exc
     pre = np.zeros(n_in)
     post1 = np.zeros(n_exc)
     post2 = np.zeros(n_exc)
@@ -42,19 +48,17 @@ def reference_presentation(cfg: WTAConfig, w, state, raster, learn):
         ge *= dge
         gi *= dgi
         gei *= dgei
-        pre *= dpre
-        post1 *= dp1
-        post2 *= dp2
+        decay_traces(cfg, pre, post1, post2)
         spikes_in = np.flatnonzero(raster[t]) if t < n_on and t < raster.shape[0] else np.array([], int)
         for i in spikes_in:
-            ge += cfg.efficacy * w[i]
+            ge += net.efficacy * w[i]
         if pop:
             for j in prev_e:
-                gei[j] += cfg.w_ei
+                gei[j] += net.w_ei
             for k in prev_i:
                 for j in range(n_exc):
                     if j != k:
-                        gi[j] += cfg.w_ie
+                        gi[j] += net.w_ie
         else:
             for j in prev_e:
                 for k in range(n_exc):
@@ -66,14 +70,14 @@ def reference_presentation(cfg: WTAConfig, w, state, raster, learn):
                 ref[j] -= 1
                 continue
             b = 1.0 + ge[j] + gi[j]
-            vinf = (cfg.v_rest + ge[j] * cfg.e_exc + gi[j] * cfg.e_inh) / b
-            v[j] = vinf + (v[j] - vinf) * math.exp(-dt * b / cfg.tau_m)
-            if v[j] > cfg.v_thresh - cfg.theta_offset + theta[j]:
-                v[j] = cfg.v_reset
+            vinf = (nr.v_rest + ge[j] * nr.e_exc + gi[j] * nr.e_inh) / b
+            v[j] = vinf + (v[j] - vinf) * math.exp(-dt * b / nr.tau_m)
+            if v[j] > nr.v_thresh - nr.theta_offset + theta[j]:
+                v[j] = nr.v_reset
                 ref[j] = ref_e
                 fired.append(j)
                 if learn:
-                    theta[j] += cfg.theta_plus
+                    theta[j] += hom.theta_plus
         fired_i = []
         if pop:
             for k in range(n_exc):
@@ -81,10 +85,10 @@ def reference_presentation(cfg: WTAConfig, w, state, raster, learn):
                     refi[k] -= 1
                     continue
                 b = 1.0 + gei[k]
-                vinf = (cfg.v_rest_inh + gei[k] * cfg.e_exc) / b
-                vi[k] = vinf + (vi[k] - vinf) * math.exp(-dt * b / cfg.tau_m_inh)
-                if vi[k] > cfg.v_thresh_inh:
-                    vi[k] = cfg.v_reset_inh
+                vinf = (inh.v_rest + gei[k] * inh.e_exc) / b
+                vi[k] = vinf + (vi[k] - vinf) * math.exp(-dt * b / inh.tau_m)
+                if vi[k] > inh.v_thresh:
+                    vi[k] = inh.v_reset
                     refi[k] = ref_i
                     fired_i.append(k)
         if t < n_on:
@@ -98,42 +102,67 @@ def reference_presentation(cfg: WTAConfig, w, state, raster, learn):
             post2[j] = 1.0
         prev_e, prev_i = fired, fired_i
     if learn:
-        theta *= math.exp(-n_total * dt / cfg.tau_theta)
+        theta *= math.exp(-n_total * dt / hom.tau_theta)
     return counts
 
 
-def reference_rule(w, pre, post1, post2, spikes_in, fired, cfg: WTAConfig) -> None:
+def decay_traces(cfg: RunConfig, pre, post1, post2) -> None:
+    """One step's decay of the triplet rule's nearest-spike traces (time constants in s)."""
+    rule, dt = cfg.rules[0], cfg.schedule.dt
+    pre *= math.exp(-dt / rule.tau_pre)
+    post1 *= math.exp(-dt / rule.tau_post1)
+    post2 *= math.exp(-dt / rule.tau_post2)
+
+
+def reference_rule(w, pre, post1, post2, spikes_in, fired, cfg: RunConfig) -> None:
     """The D&C triplet rule of one step, traces before this step's increments (in place)."""
     n_in, n_exc = w.shape
+    rule, w_max = cfg.rules[0], cfg.network.w_max
     for i in spikes_in:
         for j in range(n_exc):
-            w[i, j] = max(w[i, j] - cfg.nu_pre * post1[j], 0.0)
+            w[i, j] = max(w[i, j] - rule.nu_pre * post1[j], 0.0)
     for j in fired:
         for i in range(n_in):
-            w[i, j] = min(w[i, j] + cfg.nu_post * pre[i] * post2[j], cfg.w_max)
+            w[i, j] = min(w[i, j] + rule.nu_post * pre[i] * post2[j], w_max)
 
 
-def _tiny(**kw) -> WTAConfig:
-    base = dict(n_in=12, n_exc=5, t_present=40.0, t_rest=10.0, max_rate=400.0, fast_forward=False,
-                nu_post=0.05, nu_pre=0.01, theta_plus=0.5, norm_per_input=0.3, rerun_min_spikes=0)
-    base.update(kw)
-    return WTAConfig.tuned(**base)
+N_IN = 12
+"""Inputs of the tiny test network."""
+
+TINY = {"network.n_exc": 5, "schedule.t_present": 0.040, "schedule.t_rest": 0.010, "schedule.max_rate": 400.0,
+        "schedule.fast_forward": False, "rules[0].nu_post": 0.05, "rules[0].nu_pre": 0.01,
+        "homeostasis.theta_plus": 5e-4, "homeostasis.norm_per_input": 0.3, "schedule.rerun_min_spikes": 0}
+"""A tiny, fast-firing network: dotted overrides of the RunConfig defaults (SI units)."""
 
 
-def _raster(cfg: WTAConfig, seed: int, p: float = 0.08) -> np.ndarray:
-    return np.random.default_rng(seed).random((cfg.n_on, cfg.n_in)) < p
+def _tiny(overrides: dict | None = None) -> RunConfig:
+    return RunConfig().with_overrides({**TINY, **(overrides or {})})
 
 
-def _ref_state(net: WTANetwork) -> dict:
-    return {"v": net.v.copy(), "ge": net.ge.copy(), "gi": net.gi.copy(), "ref": net.ref.copy(),
-            "theta": net.theta.copy(), "vi": net.vi.copy(), "gei": net.gei.copy(), "refi": net.refi.copy()}
+def _net(cfg: RunConfig, backend: str = "ideal", seed: int = 0, n_in: int = N_IN) -> LayerNetwork:
+    return LayerNetwork(cfg, n_in, seed, backend=backend)
+
+
+def _raster(cfg: RunConfig, seed: int, p: float = 0.08, n_in: int = N_IN) -> np.ndarray:
+    return np.random.default_rng(seed).random((cfg.schedule.n_on, n_in)) < p
+
+
+MV = 1e-3
+"""The network's state views hold membranes and thresholds in mV (the kernel's unit)."""
+
+
+def _ref_state(net: LayerNetwork) -> dict:
+    """The network's state as the reference's initial state, membranes and thresholds in V."""
+    return {"v": net.v * MV, "ge": net.ge.copy(), "gi": net.gi.copy(), "ref": net.ref.copy(),
+            "theta": net.theta * MV, "vi": net.vi * MV, "gei": net.gei.copy(), "refi": net.refi.copy()}
 
 
 @pytest.mark.parametrize("inhibition", ["direct", "population"])
 @pytest.mark.parametrize("learn", [True, False])
 def test_kernel_matches_dense_reference(inhibition, learn):
-    cfg = _tiny(inhibition=inhibition, w_inh_total=20.0, w_ie=3.0, w_ei=10.4)
-    net = WTANetwork(cfg, "ideal", seed=3)
+    cfg = _tiny({"network.inhibition": inhibition, "network.w_inh_total": 20.0, "network.w_ie": 3.0,
+                 "network.w_ei": 10.4})
+    net = _net(cfg, "ideal", seed=3)
     w_ref = net.weights()
     st = _ref_state(net)
     total = 0
@@ -143,25 +172,23 @@ def test_kernel_matches_dense_reference(inhibition, learn):
         c_ref = reference_presentation(cfg, w_ref, st, raster, learn)
         np.testing.assert_array_equal(c_kernel, c_ref)
         np.testing.assert_allclose(net.weights(), w_ref, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(net.v, st["v"], rtol=0, atol=1e-9)
-        np.testing.assert_allclose(net.theta, st["theta"], rtol=0, atol=1e-12)
+        # membranes to 1e-9 mV, thresholds to 1e-12 mV (the reference is in V)
+        np.testing.assert_allclose(net.v * MV, st["v"], rtol=0, atol=1e-9 * MV)
+        np.testing.assert_allclose(net.theta * MV, st["theta"], rtol=0, atol=1e-12 * MV)
         np.testing.assert_allclose(net.gi, st["gi"], rtol=0, atol=1e-12)
         if inhibition == "population":
-            np.testing.assert_allclose(net.vi, st["vi"], rtol=0, atol=1e-9)
+            np.testing.assert_allclose(net.vi * MV, st["vi"], rtol=0, atol=1e-9 * MV)
         total += c_kernel.sum()
     assert total > 0, "the test case must produce spikes to mean anything"
 
 
-def _rule_on_rasters(w0, pre_r, post_r, cfg: WTAConfig, post2_late: bool = False) -> np.ndarray:
+def _rule_on_rasters(w0, pre_r, post_r, cfg: RunConfig, post2_late: bool = False) -> np.ndarray:
     """reference_rule over forced rasters with decayed nearest-spike traces (the WTA per-step
     order); ``post2_late`` is a deliberate mutant: post2 read after its increment."""
     w = w0.copy()
-    d = [math.exp(-cfg.dt / tau) for tau in (cfg.tau_pre, cfg.tau_post1, cfg.tau_post2)]
     pre, post1, post2 = np.zeros(w.shape[0]), np.zeros(w.shape[1]), np.zeros(w.shape[1])
     for t in range(pre_r.shape[0]):
-        pre *= d[0]
-        post1 *= d[1]
-        post2 *= d[2]
+        decay_traces(cfg, pre, post1, post2)
         spikes_in, fired = np.flatnonzero(pre_r[t]), np.flatnonzero(post_r[t])
         if post2_late:
             post2[fired] = 1.0
@@ -181,22 +208,23 @@ def test_wta_rule_equals_general_engine_triplet_stdp():
     from hwsnn.engine.rules import TripletSTDP
     from hwsnn.snn import Network
 
-    cfg = _tiny(nu_pre=0.003, nu_post=0.01)
-    n_in, n_exc, steps = cfg.n_in, cfg.n_exc, 400
+    cfg = _tiny({"rules[0].nu_pre": 0.003, "rules[0].nu_post": 0.01})
+    n_in, n_exc, steps = N_IN, cfg.network.n_exc, 400
     rng = np.random.default_rng(7)
     pre_r = rng.random((steps, n_in)) < 0.06
     post_r = rng.random((steps, n_exc)) < 0.05
     w0 = rng.uniform(0.3, 0.6, (n_in, n_exc))
     w_ref = _rule_on_rasters(w0, pre_r, post_r, cfg)
-    net = Network(dt=cfg.dt * 1e-3, synapse="ideal", seed=0)
+    r = cfg.rules[0]
+    net = Network(dt=cfg.schedule.dt, synapse="ideal", seed=0)
     net.add_input("pre", n_in)
     net.add_input("post", n_exc)
-    rule = TripletSTDP(nu_pre=cfg.nu_pre, nu_post=cfg.nu_post, tau_pre=cfg.tau_pre * 1e-3,
-                       tau_post1=cfg.tau_post1 * 1e-3, tau_post2=cfg.tau_post2 * 1e-3)
-    proj = net.connect("pre", "post", w=w0.copy(), rule=rule, w_max=cfg.w_max)
+    rule = TripletSTDP(nu_pre=r.nu_pre, nu_post=r.nu_post, tau_pre=r.tau_pre, tau_post1=r.tau_post1,
+                       tau_post2=r.tau_post2)
+    proj = net.connect("pre", "post", w=w0.copy(), rule=rule, w_max=cfg.network.w_max)
     net.run(steps, inputs={"pre": pre_r, "post": post_r})
     w_eng = proj.syn.weights()
-    assert 0.0 < w_ref.min() and w_ref.max() < cfg.w_max, "the case must stay inside the bounds"
+    assert 0.0 < w_ref.min() and w_ref.max() < cfg.network.w_max, "the case must stay inside the bounds"
     assert np.abs(w_ref - w0).max() > 0.05, "the case must change weights to mean anything"
     np.testing.assert_allclose(w_eng, w_ref, rtol=0, atol=1e-12)
     # mutant check: post2 taken after its increment (a classic triplet mistake) must not pass
@@ -204,9 +232,9 @@ def test_wta_rule_equals_general_engine_triplet_stdp():
 
 
 def test_fast_forward_equals_full_rest():
-    cfg = _tiny(t_rest=60.0)
-    a = WTANetwork(cfg, "ideal", seed=1)
-    b = WTANetwork(cfg.replace(fast_forward=True), "ideal", seed=1)
+    cfg = _tiny({"schedule.t_rest": 0.060})
+    a = _net(cfg, "ideal", seed=1)
+    b = _net(cfg.with_overrides({"schedule.fast_forward": True}), "ideal", seed=1)
     for s in range(3):
         r = _raster(cfg, 10 + s)
         np.testing.assert_array_equal(a.present_raster(r), b.present_raster(r))
@@ -214,10 +242,10 @@ def test_fast_forward_equals_full_rest():
         np.testing.assert_allclose(a.v, b.v, rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("synapse", ["ideal", "int8"])
+@pytest.mark.parametrize("synapse", ["ideal", "integer"])
 def test_learning_off_leaves_weights_and_theta(synapse):
     cfg = _tiny()
-    net = WTANetwork(cfg, synapse, seed=2)
+    net = _net(cfg, synapse, seed=2)
     net.present_raster(_raster(cfg, 0), learn=True)
     w0, th0 = net.weights(), net.theta.copy()
     counts = [net.present_raster(_raster(cfg, s), learn=False).sum() for s in range(3)]
@@ -226,63 +254,62 @@ def test_learning_off_leaves_weights_and_theta(synapse):
     np.testing.assert_array_equal(net.theta, th0)
 
 
-def test_learning_changes_weights_and_int8_stays_on_grid():
+def test_learning_changes_weights_and_integer_stays_on_grid():
     cfg = _tiny()
-    for syn in ("ideal", "int8"):
-        net = WTANetwork(cfg, syn, seed=2)
+    w_max = cfg.network.w_max
+    for syn in ("ideal", "integer"):
+        net = _net(cfg, syn, seed=2)
         w0 = net.weights()
         for s in range(3):
             net.present_raster(_raster(cfg, s), learn=True)
         w1 = net.weights()
         assert not np.array_equal(w0, w1)
-        assert w1.min() >= 0 and w1.max() <= cfg.w_max
-        if syn == "int8":
-            q = w1 / cfg.w_max * 255
+        assert w1.min() >= 0 and w1.max() <= w_max
+        if syn == "integer":
+            q = w1 / w_max * (2 ** cfg.synapse.integer.w_bits - 1)
             np.testing.assert_allclose(q, np.round(q), atol=1e-9)
 
 
 def test_silent_raster_no_spikes_no_change():
-    cfg = _tiny(norm_per_input=0.0)
-    net = WTANetwork(cfg, "ideal", seed=0)
+    cfg = _tiny({"homeostasis.norm_per_input": 0.0})
+    net = _net(cfg, "ideal", seed=0)
     w0 = net.weights()
-    c = net.present_raster(np.zeros((cfg.n_on, cfg.n_in), bool))
+    c = net.present_raster(np.zeros((cfg.schedule.n_on, N_IN), bool))
     assert c.sum() == 0
     np.testing.assert_array_equal(net.weights(), w0)
 
 
 def test_poisson_rates_and_rerun():
-    cfg = _tiny(n_in=50, max_rate=100.0, t_present=350.0, t_rest=0.0)
+    cfg = _tiny({"schedule.max_rate": 100.0, "schedule.t_present": 0.35, "schedule.t_rest": 0.0})
     from hwsnn.rng import key
     from hwsnn.snn.encoders import poisson_events
 
     rates = np.full(50, 100.0)
-    ptr, idx = poisson_events(rates, cfg.dt, cfg.n_on, np.uint64(key(0, 11)), np.int64(0))
+    ptr, idx = poisson_events(rates, cfg.schedule.dt * 1e3, cfg.schedule.n_on, np.uint64(key(0, 11)), np.int64(0))
     assert ptr[-1] == idx.size
     expected = 50 * 100.0 * 0.35
     assert abs(idx.size - expected) < 5 * math.sqrt(expected)
     # a blank image never reaches 5 spikes: re-presented rerun_max times
-    net = WTANetwork(cfg.replace(rerun_min_spikes=5, rerun_max=3), "ideal", seed=0)
+    net = _net(cfg.with_overrides({"schedule.rerun_min_spikes": 5, "schedule.rerun_max": 3}), "ideal", n_in=50)
     net.present(np.zeros(50))
     assert net.n_reruns == 3
 
 
 def test_present_is_deterministic_per_seed():
     cfg = _tiny()
-    x = np.linspace(0, 1, cfg.n_in)
-    a, b = WTANetwork(cfg, "ideal", seed=5), WTANetwork(cfg, "ideal", seed=5)
+    x = np.linspace(0, 1, N_IN)
+    a, b = _net(cfg, "ideal", seed=5), _net(cfg, "ideal", seed=5)
     for _ in range(3):
         np.testing.assert_array_equal(a.present(x), b.present(x))
     np.testing.assert_array_equal(a.weights(), b.weights())
 
 
-def test_state_snapshot_and_diehl_cook_factory():
-    cfg = WTAConfig.diehl_cook(n_in=784, n_exc=400)
-    assert cfg.inhibition == "population" and cfg.max_rate == 63.75 and cfg.nu_post == 1e-2
-    assert abs(cfg.norm_target - 78.0) < 1e-9 and cfg.n_on == 700 and cfg.n_total == 1000
-    net = WTANetwork(WTAConfig.diehl_cook(n_in=16, n_exc=4), "ideal", seed=0)
+def test_state_snapshot():
+    net = _net(_tiny({"network.inhibition": "population", "network.n_exc": 4}), "ideal", n_in=16)
     snap = net.state_snapshot()
     for k in ("v", "theta", "ge", "gi", "v_inh", "ge_inh"):
         assert k in snap
+    assert snap["v_inh"].shape == (4,) and np.all(snap["theta"] == 20.0)  # theta_init 20 mV
     assert net.weights().shape == (16, 4)
 
 
@@ -295,31 +322,42 @@ def test_labels_and_vote():
 
 
 @pytest.mark.parametrize(
-    "data, field",
+    "path, value",
     [
-        ({"n_exc": 0}, "network.n_exc"),
-        ({"n_exc": "many"}, "network.n_exc"),
-        ({"bogus": 1}, "network.bogus"),
-        ({"inhibition": "lateral"}, "network.inhibition"),
-        ({"dt": -0.5}, "network.dt"),
-        ({"v_reset": -40.0}, "network.v_reset"),
-        ({"norm_per_input": 2.0}, "network.norm_per_input"),
-        ({"fast_forward": 1}, "network.fast_forward"),
+        ("network.n_exc", 0),
+        ("network.n_exc", "many"),
+        ("network.bogus", 1),
+        ("network.inhibition", "lateral"),
+        ("schedule.dt", -0.0005),
+        ("neuron.v_reset", -0.040),
+        ("neuron.inhibitory.v_reset", -0.030),
+        ("homeostasis.norm_per_input", 2.0),
+        ("schedule.fast_forward", 1),
     ],
 )
-def test_config_errors_name_the_field(data, field):
+def test_config_errors_name_the_field(path, value):
+    doc: dict = {}
+    *tables, key = path.split(".")
+    cur = doc
+    for t in tables:
+        cur = cur.setdefault(t, {})
+    cur[key] = value
     with pytest.raises(ConfigError) as ei:
-        from_dict(WTAConfig, data, "network")
-    assert ei.value.field == field
+        parse_config(doc)
+    assert ei.value.field == path
 
 
 def test_bad_synapse_and_seed():
     with pytest.raises(ConfigError, match="synapse"):
-        WTANetwork(_tiny(), "analog")
+        _net(_tiny(), "analog")
     with pytest.raises(ConfigError, match="seed"):
-        WTANetwork(_tiny(), "ideal", seed=-1)
+        _net(_tiny(), "ideal", seed=-1)
     with pytest.raises(ConfigError, match="x"):
-        WTANetwork(_tiny(), "ideal").present(np.zeros(3))
+        _net(_tiny(), "ideal").present(np.zeros(3))
+    with pytest.raises(ConfigError, match="epochs"):
+        train_and_evaluate(_tiny(), _digits(), "ideal", epochs=-1)
+    with pytest.raises(ConfigError, match="curve"):
+        train_and_evaluate(_tiny(), _digits(), "ideal", curve="sometimes")
 
 
 def _digits():
@@ -331,7 +369,7 @@ def _digits():
 def test_learns_digits_above_chance():
     ds = _digits()
     # a small, fast-learning variant (the default config needs ~3 epochs to settle)
-    cfg = WTAConfig.tuned(n_in=64, n_exc=30, nu_post=0.1, theta_plus=0.2)
+    cfg = RunConfig().with_overrides({"network.n_exc": 30, "rules[0].nu_post": 0.1, "homeostasis.theta_plus": 2e-4})
     r = train_and_evaluate(cfg, ds, "ideal", seed=0, epochs=1, n_train=600, n_test=200, curve_points=1,
                            curve="test")
     assert r["accuracy"] > 0.45, r["accuracy"]  # chance is 0.10
@@ -344,7 +382,7 @@ def test_learns_digits_above_chance():
 def test_crossbar_backend_learns_small():
     pytest.importorskip("hwsnn.crossbar")
     ds = _digits()
-    cfg = WTAConfig.tuned(n_in=64, n_exc=20, nu_post=0.1, theta_plus=0.2)
+    cfg = RunConfig().with_overrides({"network.n_exc": 20, "rules[0].nu_post": 0.1, "homeostasis.theta_plus": 2e-4})
     r = train_and_evaluate(cfg, ds, "crossbar", seed=0, epochs=1, n_train=150, n_test=100, curve_points=1)
     net = r["network"]
     assert net.xb.pulse_count > 0 and net.xb.time > 0
@@ -357,23 +395,25 @@ def test_crossbar_backend_learns_small():
     assert net.xb.pulse_count == p0
 
 
-def _one_step_crossbar(**kw) -> WTANetwork:
+def _one_step_crossbar(overrides: dict) -> tuple[LayerNetwork, RunConfig]:
     """A crossbar network presenting one 0.5 ms step and no rest: after a presentation ``ge`` is
     exactly ``efficacy * gain * (column input of that step)`` (ge starts at 0, decays first)."""
     pytest.importorskip("hwsnn.crossbar")
-    base = dict(n_in=16, n_exc=40, t_present=0.5, t_rest=0.0, fast_forward=False, rerun_min_spikes=0,
-                column_gain=False, device_preset="sto")
-    base.update(kw)
-    return WTANetwork(WTAConfig.tuned(**base), "crossbar", seed=5)
+    base = {"network.n_exc": 40, "schedule.t_present": 0.0005, "schedule.t_rest": 0.0, "schedule.fast_forward": False,
+            "schedule.rerun_min_spikes": 0, "synapse.write_back.column_gain": False, "synapse.device.preset": "sto"}
+    cfg = RunConfig().with_overrides({**base, **overrides})
+    return _net(cfg, "crossbar", seed=5, n_in=16), cfg
 
 
 def test_crossbar_step_input_goes_through_the_adc():
     # reference: ADC codes round(col / lsb) clipped to the range, in weight units (io.adc_range
     # is in weight units of w_max); column_gain=False also covers the no-gain path of the kernel
-    net = _one_step_crossbar(adc_bits=4, read_noise=0.0, crossbar_options={"io": {"adc_range": [0.0, 1.5]}})
-    cfg = net.wta
-    lsb = 1.5 * cfg.w_max / 15
-    active = np.zeros((1, cfg.n_in), bool)
+    no_read_noise = {"synapse.device.params": {"read_noise": 0.0, "read_noise_add": 0.0}}
+    net, cfg = _one_step_crossbar({"synapse.crossbar.io.adc_bits": 4, "synapse.crossbar.io.adc_range": [0.0, 1.5],
+                                   **no_read_noise})
+    eff, w_max = cfg.network.efficacy, cfg.network.w_max
+    lsb = 1.5 * w_max / 15
+    active = np.zeros((1, 16), bool)
     active[0, [1, 4, 5, 9]] = True
     seen_clip = seen_round = False
     for _ in range(3):
@@ -381,16 +421,17 @@ def test_crossbar_step_input_goes_through_the_adc():
         net.ge[:] = 0.0
         net.present_raster(active, learn=False)
         col = w[active[0]].sum(axis=0)
-        expect = cfg.efficacy * np.clip(np.floor(col / lsb + 0.5) * lsb, 0.0, 1.5 * cfg.w_max)
+        expect = eff * np.clip(np.floor(col / lsb + 0.5) * lsb, 0.0, 1.5 * w_max)
         np.testing.assert_allclose(net.ge, expect, rtol=1e-12, atol=1e-12)
-        seen_clip |= bool(np.any(col > 1.5 * cfg.w_max))
-        seen_round |= bool(np.any(np.abs(cfg.efficacy * col - net.ge) > 1e-3))
+        seen_clip |= bool(np.any(col > 1.5 * w_max))
+        seen_round |= bool(np.any(np.abs(eff * col - net.ge) > 1e-3))
     assert seen_round, "the case must exercise quantisation to mean anything"
-    # mutant: the same network without the ADC gives a different input
-    ideal = _one_step_crossbar(adc_bits=-1, read_noise=0.0)
+    # mutant: the same network without the ADC (the crossbar's default: adc_bits unset) gives a different input
+    ideal, _ = _one_step_crossbar(no_read_noise)
+    assert ideal.cfg.synapse.crossbar.io.adc_bits is None
     ideal.ge[:] = 0.0
     ideal.present_raster(active, learn=False)
-    assert not np.allclose(ideal.ge, cfg.efficacy * np.clip(np.floor(w[active[0]].sum(0) / lsb + 0.5) * lsb, 0, 1.5))
+    assert not np.allclose(ideal.ge, eff * np.clip(np.floor(w[active[0]].sum(0) / lsb + 0.5) * lsb, 0, 1.5))
 
 
 def test_crossbar_step_read_noise_is_the_column_sum_gaussian():
@@ -398,21 +439,22 @@ def test_crossbar_step_read_noise_is_the_column_sum_gaussian():
     # G- = g0 in weight units): the column input is col + N(0, rn^2 * sum_i ((w_i + g0)^2 + g0^2))
     rn = 0.05
     # a narrow window (g_min = g_max / 3: g0 = w_max / 2) so the g0 terms carry weight
-    net = _one_step_crossbar(adc_bits=-1, read_noise=rn, device_options={"g_min": 1e-8, "g_max": 3e-8})
-    cfg = net.wta
+    net, cfg = _one_step_crossbar({"synapse.device.params": {"g_min": 1e-8, "g_max": 3e-8, "read_noise": rn,
+                                                             "read_noise_add": 0.0}})
+    eff, n_exc = cfg.network.efficacy, cfg.network.n_exc
     p = net.xb.params
-    g0 = net.xb.config.mapping.w_span * p.g_min / (p.g_max - p.g_min) * cfg.w_max
-    active = np.zeros((1, cfg.n_in), bool)
+    g0 = net.xb.config.mapping.w_span * p.g_min / (p.g_max - p.g_min) * cfg.network.w_max
+    active = np.zeros((1, 16), bool)
     active[0, [0, 3, 7, 8, 12]] = True
     n = 1500
-    z = np.empty((n, cfg.n_exc))
+    z = np.empty((n, n_exc))
     for k in range(n):
         w = net.weights()[active[0]]  # the weights the kernel integrates (refreshed as the array drifts)
         col = w.sum(axis=0)
         sigma = rn * np.sqrt(((w + g0) ** 2 + g0**2).sum(axis=0))
         net.ge[:] = 0.0
         net.present_raster(active, learn=False)
-        z[k] = (net.ge / cfg.efficacy - col) / sigma
+        z[k] = (net.ge / eff - col) / sigma
     m = z.size
     assert abs(z.mean()) < 4.0 / math.sqrt(m)
     assert 0.95 < z.var() < 1.05, z.var()
@@ -421,19 +463,19 @@ def test_crossbar_step_read_noise_is_the_column_sum_gaussian():
     assert np.all(np.abs(v - 1.0) < 5.0 * math.sqrt(2.0 / n)), v
     # columns of one step are independent, and so are successive steps
     c = np.corrcoef(z.T)
-    off = c[~np.eye(cfg.n_exc, dtype=bool)]
+    off = c[~np.eye(n_exc, dtype=bool)]
     assert np.abs(off).max() < 5.0 / math.sqrt(n)
     lag = np.mean(z[1:] * z[:-1])
     assert abs(lag) < 4.0 / math.sqrt(m)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("synapse, target", [("ideal", 0.90), ("int8", 0.885), ("crossbar", 0.85)])
+@pytest.mark.parametrize("synapse, target", [("ideal", 0.90), ("integer", 0.885), ("crossbar", 0.85)])
 def test_digits_headline_accuracy(synapse, target):
     from hwsnn.tasks.datasets import load_dataset
 
     accs = []
     for seed in (0, 1, 2):
         ds = load_dataset("digits", seed=seed)
-        accs.append(train_and_evaluate(WTAConfig.tuned(64, 100), ds, synapse, seed, 3, curve_points=1)["accuracy"])
+        accs.append(train_and_evaluate(RunConfig(), ds, synapse, seed, 3, curve_points=1)["accuracy"])
     assert np.mean(accs) >= target, accs
