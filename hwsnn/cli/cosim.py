@@ -135,14 +135,18 @@ def run_cosim(cfg, *, waves: str | None = None, out: Path | None = None) -> dict
     if sch is not None and rec is not None:
         ag = agent_from_job(job)
         lo, hi = ag.xbar.adc_range
-        fl = D.run_float(cfg.core, (hi - lo) / (2**cfg.core.ADC_BITS - 1), sch)
+        adc_step = (hi - lo) / (2**cfg.core.ADC_BITS - 1)
+        fl = D.run_float(cfg.core, adc_step, sch)
         ev_c = D.evaluate(rec.spikes.astype(np.int64), sch)
         ev_f = D.evaluate(fl["spikes"].astype(np.int64), sch)
+        ev_e = {r: D.evaluate(D.run_engine(cfg.core, adc_step, sch, rule=r, seed=cfg.seed)["spikes"].astype(np.int64),
+                              sch) for r in D.ENGINE_RULES}
         w_dev = _device_weights(rec, job)
         rf = (D.receptive_fields(w_dev, 1.0), D.receptive_fields(fl["w"], cfg.core.update.W_MAX))
         summary["digits"] = {
             "train_samples": sch.n_train, "test_samples": sch.n_test,
             "accuracy_cosim": ev_c["accuracy"], "accuracy_float": ev_f["accuracy"],
+            "accuracy_engine": {r: e["accuracy"] for r, e in ev_e.items()},
             "classes_covered_cosim": ev_c["classes_covered"], "classes_covered_float": ev_f["classes_covered"],
             "receptive_fields": D.compare_fields(rf[0], rf[1]),
             "cosim": ev_c, "float": ev_f,
@@ -192,7 +196,7 @@ def _main(args) -> int:
         raise flag_error(exc, flags) from None
     if cfg.timesteps > MAX_TIMESTEPS:
         raise ConfigError("cosim.timesteps", f"must be <= {MAX_TIMESTEPS:,}, got {cfg.timesteps}")
-    rf = open_run_folder(args, args.out) if args.out else None
+    rf = open_run_folder(args, args.out) if args.out is not None else None
     if rf is None:
         return _cosim(args, cfg, None)
     with rf:
@@ -212,7 +216,8 @@ def _cosim(args, cfg, out) -> int:
           f"+ Python/cocotb glue {bd['python_cocotb_glue']} s; golden run {bd['golden_run']} s")
     if "digits" in s:
         d = s["digits"]
-        print(f"digits: accuracy cosim {d['accuracy_cosim']:.3f} vs float {d['accuracy_float']:.3f} "
+        eng = ", ".join(f"{k} {v:.3f}" for k, v in d["accuracy_engine"].items())
+        print(f"digits: accuracy cosim {d['accuracy_cosim']:.3f} vs float twin {d['accuracy_float']:.3f}, engine {eng} "
               f"({d['train_samples']} training, {d['test_samples']} test samples); receptive fields matched "
               f"correlation {d['receptive_fields']['matched_corr']:.3f}")
     if not s["equivalent"]:

@@ -120,7 +120,7 @@ def _check(section: str, name: str, v, kind, lo=None, hi=None):
 class DigitsConfig:
     """End-to-end 8x8 digits task (``cosim.task = "digits"``)."""
 
-    train_samples: int = 60
+    train_samples: int = 100
     """Training presentations (learning on)."""
     test_samples: int = 100
     """Evaluation presentations (learning off; labels assigned from the training responses)."""

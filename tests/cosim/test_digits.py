@@ -32,6 +32,30 @@ def test_schedule_phases_and_float_twin():
     assert same["matched_corr"] == pytest.approx(1.0)
 
 
+def test_golden_core_learns_digits_above_chance():
+    # the golden co-simulation (same core, same crossbar agent) on the default digits schedule:
+    # 100 training digits, 100 test digits, 10 classes (chance 0.1)
+    from hwsnn.cosim.run import job_from_config, run_golden_job
+
+    cfg = config_from_dict({"cosim": {"preset": "ideal", "task": "digits"}})
+    assert cfg.core.WTA == 1 and cfg.core.RULE == 1 and cfg.core.IP_EN == 2
+    sch = D.schedule(cfg.digits)
+    rec = run_golden_job(job_from_config(cfg, in_spikes=sch.in_spikes, learn=sch.learn))
+    ev = D.evaluate(rec.spikes.astype(np.int64), sch)
+    assert ev["accuracy"] >= 0.3 and ev["classes_covered"] >= 6, ev
+    # the learned receptive fields differ from neuron to neuron (no clones)
+    fields = D.receptive_fields(_device_w(rec, cfg), 1.0).reshape(cfg.core.N, -1)
+    c = np.corrcoef(fields)
+    assert np.max(c[np.triu_indices(cfg.core.N, 1)]) < 0.99
+
+
+def _device_w(rec, cfg):
+    from hwsnn.cli.cosim import _device_weights
+    from hwsnn.cosim.run import job_from_config
+
+    return _device_weights(rec, job_from_config(cfg, in_spikes=np.zeros((1, 64), np.int8)))
+
+
 @pytest.mark.rtl
 def test_digits_cosim_vs_float(sim_tool, tmp_path):
     sim_tool("verilator")
