@@ -226,6 +226,7 @@ class RunFolder:
         self.extra: dict[str, Any] = {}
         self.cleaned: list[str] = []
         self._lock = None
+        self.started = ""
 
     def __enter__(self) -> RunFolder:
         from filelock import FileLock, Timeout
@@ -239,6 +240,7 @@ class RunFolder:
         except Timeout:
             raise HwsnnError(f"{self.path} is being written by another hwsnn run (lock {LOCK})") from None
         self._lock = lock
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         try:
             for p in sorted(self.path.rglob(f"*{TMP_MARK}*")):
                 if p.is_file():
@@ -253,7 +255,7 @@ class RunFolder:
 
     def _marker(self, state: str) -> str:
         return (f"This folder is NOT a complete hwsnn result: {state}.\n"
-                f"pid {os.getpid()}, started {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n"
+                f"pid {os.getpid()}, started {self.started}\n"
                 f"command: {provenance(self.argv)['command']}\n")
 
     def finish(self) -> Path:

@@ -57,11 +57,11 @@ def run(args) -> int:
 
     names = list(SUITES) if args.suite == "all" else [args.suite]
     if args.update_committed:
-        if args.out:
+        if args.out is not None:
             raise ConfigError("--update-committed", "writes to benchmarks/results/; do not combine it with --out")
         dest, ctx = prepare_out(COMMITTED, "--update-committed"), contextlib.nullcontext()
     else:
-        if args.out and Path(args.out).resolve() == COMMITTED:
+        if args.out and Path(args.out).resolve() == COMMITTED.resolve():
             raise ConfigError("--out", f"{args.out} holds the committed results; add --update-committed (without "
                                        f"--out) to overwrite them")
         ctx = open_run_folder(args, DEFAULT_OUT)

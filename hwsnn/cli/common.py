@@ -151,7 +151,8 @@ def prepare_out(path: str | os.PathLike, flag: str = "--out") -> Path:
 
 def out_dir(args, default: str) -> Path:
     """The results folder: ``--out`` if given, else ``default``; validated and created."""
-    return prepare_out(args.out if getattr(args, "out", None) else default)
+    out = getattr(args, "out", None)
+    return prepare_out(out if out is not None else default)
 
 
 def open_run_folder(args, default: str) -> RunFolder:

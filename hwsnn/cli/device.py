@@ -127,10 +127,11 @@ def _fit(args) -> int:
         base = get_preset(args.base)
     except ConfigError as exc:
         raise ConfigError("--base", exc.message) from None
+    data = load_csv(args.data)
     rf = open_run_folder(args, "results/device_fit")
     dest = rf.path
     with rf:
-        params, report = fit_device(load_csv(args.data), base=base)
+        params, report = fit_device(data, base=base)
         pj = write_json(dest / "device_params.json", params.as_dict())
         rj = write_json(dest / "fit_report.json", report)
     for k, v in report["fitted"].items():

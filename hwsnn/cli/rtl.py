@@ -53,7 +53,7 @@ def _generate(args) -> int:
 
     for u in args.unit or []:
         get(u, field="--unit")
-    out = prepare_out(args.out) if args.out else DEFAULT_RTL_DIR
+    out = prepare_out(args.out) if args.out is not None else DEFAULT_RTL_DIR
     files = generate(out, units=args.unit)
     for f in files:
         print(f"wrote {f}")
@@ -87,7 +87,7 @@ def _verify(args) -> int:
     units = args.unit or names()
     for u in units:
         get(u, field="--unit")
-    rf = open_run_folder(args, args.out) if args.out else None
+    rf = open_run_folder(args, args.out) if args.out is not None else None
     with rf if rf is not None else contextlib.nullcontext():
         bar = progress(total=len(sims) * len(units), desc="rtl verify", unit="bench")
         rows = verify(units=units, sims=sims, cycles=args.cycles, seed=args.seed, on_result=lambda r: bar.update(1))
@@ -144,7 +144,7 @@ def _report(args) -> int:
 
     for u in args.unit or []:
         get(u, field="--unit")
-    rf = open_run_folder(args, args.out) if args.out else None
+    rf = open_run_folder(args, args.out) if args.out is not None else None
     if rf is None:
         return _report_body(args, report, None)
     with rf:

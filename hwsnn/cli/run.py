@@ -70,6 +70,9 @@ def _config_path(name: str):
     stem = name[:-5] if name.endswith(".toml") else name
     if not Path(name).exists() and "/" not in name and stem in list_config_presets():
         return preset_path(stem)
+    if not Path(name).exists() and "/" not in name and not name.endswith(".toml"):
+        raise ConfigError("config", f"{name!r} is neither a file nor a shipped config (shipped: "
+                                    f"{', '.join(list_config_presets())})")
     return require_file(name, "config")
 
 
@@ -130,21 +133,22 @@ def _run(args) -> int:
         val = getattr(args, name)
         if val is not None:
             ov[dotted] = val
-    flags = {dotted: flag for dotted, flag in FLAGS.items() if dotted in ov}
+    flags = {dotted: flag for dotted, flag in FLAGS.items()
+             if getattr(args, flag[2:].replace("-", "_"), None) is not None}
     try:
         cfg, notes = load_config_with_notes(path, ov)
     except ConfigError as exc:
         raise flag_error(exc, flags) from None
     for n in notes:
         print(f"hwsnn run: note: {n}", file=sys.stderr)
-    if args.print_config:
-        sys.stdout.write(dump_toml(cfg))
-        return 0
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr)
 
     sizes = check_run(cfg, flags, warn=lambda m: log(f"hwsnn run: warning: {m}"))
+    if args.print_config:
+        sys.stdout.write(dump_toml(cfg))
+        return 0
     rf = open_run_folder(args, time.strftime("runs/run-%Y%m%d-%H%M%S"))
     folder = rf.path
     with rf:
