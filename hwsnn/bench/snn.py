@@ -47,12 +47,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from decimal import Decimal
 
 from hwsnn.errors import ConfigError, HwsnnError, ToolMissingError
 from hwsnn.io import atomic_write, write_json
@@ -64,6 +63,7 @@ __all__ = [
     "DIEHL_COOK",
     "diehl_cook_config",
     "bench_config",
+    "n_inputs",
     "AGREEMENT_TOLERANCE",
     "AgreementTolerance",
     "brian2_venv_dir",
