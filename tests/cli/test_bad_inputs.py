@@ -43,6 +43,10 @@ FILES: dict[str, bytes] = {
     "adc_neg.toml": b"[synapse.crossbar.io]\nadc_bits = -1\n",
     "n_test_big.toml": b"[task]\nn_test = 999999\n",
     "n_exc_big.toml": b"[network]\nn_exc = 5000\n",
+    "devfile_bin.toml": b'[synapse.device]\nfile = "binary.json"\n',
+    "devfile_missing.toml": b'[synapse.device]\nfile = "missing.json"\n',
+    "devfile_field.toml": b'[synapse.device]\nfile = "gmin_str.json"\n',
+    "nul.csv": b"experiment,device,x,g\nltp,d0,1,1e-9\x00\n",
     "cosim5.toml": b"cosim = 5\n",
     "core_list.toml": b"core = [1]\n",
     "cdevice_str.toml": b'device = "x"\n',
@@ -133,6 +137,9 @@ for f, field in [("net5.toml", "network"), ("task_str.toml", "task"), ("synapse_
     case(field, "run", "{d}/" + f)
     if f in ("net5.toml", "devparam_bad.toml", "n_test_big.toml"):
         case(field, "run", "{d}/" + f, "--print-config")
+for f, field in [("devfile_bin.toml", "synapse.device"), ("devfile_missing.toml", "synapse.device.file"),
+                 ("devfile_field.toml", "g_min")]:
+    case(field, "run", "{d}/" + f)
 for f, field in [("cosim5.toml", "cosim"), ("core_list.toml", "core"), ("cdevice_str.toml", "device"),
                  ("ccrossbar_int.toml", "crossbar"), ("digits2.toml", "digits"), ("cfoo.toml", "foo"),
                  ("cfield.toml", "cosim.bogus"), ("core_m.toml", "core.M"), ("cio.toml", "crossbar.io"),
@@ -152,7 +159,8 @@ for a, field in [("network=5", "network"), ("synapse=3", "synapse"), ("task.seed
 # -- CSV rows with missing or bad fields (device fit) ------------------------------------------------
 for f, field in [("short_row.csv", "'g'"), ("empty_value.csv", "'x'"), ("extra_field.csv", "5 fields"),
                  ("no_g.csv", "'g'"), ("empty.csv", "empty"), ("header_only.csv", "no data rows"),
-                 ("x_text.csv", "x"), ("g_text.csv", "g"), ("unknown_exp.csv", "experiment"), ("g_inf.csv", "g")]:
+                 ("x_text.csv", "x"), ("g_text.csv", "g"), ("unknown_exp.csv", "experiment"), ("g_inf.csv", "g"),
+                 ("nul.csv", "g")]:
     case(field, "device", "fit", "{d}/" + f)
 case("--base", "device", "fit", "{d}/good.csv", "--base", "bogus")
 
