@@ -59,7 +59,7 @@ _DIGITS_CORE = {"INHIB": 400, "WTA": 1, "RULE": 1, "X_TH": 160, "INSTAR_SHIFT": 
 DIGITS_CORE: dict[str, dict] = {
     "ideal": _DIGITS_CORE,
     "quantised": {**_DIGITS_CORE, "ISYN_MUL": 3, "ISYN_SHIFT": 0, "W_INIT_MAX": 19},
-    "sto": _DIGITS_CORE,
+    "sto": {**_DIGITS_CORE, "ISYN_MUL": 5, "ISYN_SHIFT": 3},  # its nonlinear SETs overshoot: lower gain
 }
 """Core adjustments of ``cosim.task = "digits"`` per preset, applied over the preset's and under the
 config's ``[core]``: competitive learning -- winner-take-all inhibition (``WTA``), the instar rule,
