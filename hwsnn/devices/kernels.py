@@ -22,7 +22,10 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
+from hwsnn.engine.kernel import enable_compile_notice
 from hwsnn.rng import bits64, normal, normal_pair, uniform
+
+enable_compile_notice()  # the "compiling kernels, first run only" line of the command line
 
 # -- indices into the packed float parameter vector ``fp`` ---------------------------------------
 F_C2C_MULT, F_C2C_ADD, F_ST_AMP, F_ST_MAX, F_ST_NOISE, F_CONSOL_RATE, F_CONSOL_THETA = range(7)
@@ -386,8 +389,7 @@ def law_inverse(law, l, target, ap, bp, ad, bd, su, sd, fp, n_cap):
 
 # ------------------------------------------------------------------------------------------------
 # one write event
-@njit(cache=True, inline="always")
-def _write_one(i, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+def _write_one_py(i, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
                fp, ip, kw, ks, knu):
     """Apply ``n`` pulses to device ``i`` at time ``t``; return the event's write energy (J)."""
     if n == 0:
@@ -512,8 +514,7 @@ def _pulse_sparse_py(idx, nv, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd,
 
 # ------------------------------------------------------------------------------------------------
 # reads
-@njit(cache=True, inline="always")
-def _read_one(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
+def _read_one_py(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
     g = g_of(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp)
     if not noisy:
         return g
@@ -728,14 +729,16 @@ def _wphys(n, c, t, gl0, gs0, tw0, te0, nu0, tau0, lo, hi, ap, bp, ad, bd, su, s
             t if act else te0, c + 1 if act else c, e if n != 0 else 0.0)
 
 
-@njit(cache=True, inline="always", fastmath=FM)
-def _wblock(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
-            fp, ip, kw, ks, z1b, z2b, zo):
-    """Write ``nb`` events: device ``idx[k0 + j]`` (or ``i0 + j`` when ``idx`` is empty) gets ``nsrc[k0 + j]``;
-    ``z1b[zo:zo + nb]``, ``z2b[...]`` are scratch for the normals."""
+def _wblock_dense_py(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                  fp, ip, kw, ks, z1b, z2b, zo):
+    """Write ``nb`` events: device ``i0 + j`` gets ``nsrc[k0 + j]`` (``idx`` unused); ``z1b[zo:zo + nb]``,
+    ``z2b[...]`` are scratch for the normals.
+
+    The dense and the indexed (:func:`_wblock_idx`) forms are two functions rather than one with a
+    run-time switch: every call site inlines only the form it uses, which halves the code Numba
+    types and compiles (the arithmetic per device is the same :func:`_wphys`)."""
     # (every loop has its own variable names: a name shared between loops becomes a value carried
     # out of the loop, which stops LLVM from vectorising it)
-    dense = idx.size == 0
     cm = fp[F_C2C_MULT]
     ca = fp[F_C2C_ADD]
     need_st = fp[F_ST_AMP] > 0.0 and fp[F_ST_NOISE] != 0.0
@@ -748,74 +751,105 @@ def _wblock(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad
            fp[F_CLINE])
     # pass A: normals (vectorised ziggurat fast path, scalar fix-up of the rejected ones)
     if draw1:
-        if dense:
-            for ja in range(nb):
-                z1b[zo + ja] = _zfast(kw, i0 + ja, ev[i0 + ja])
-        else:
-            for jb in range(nb):
-                z1b[zo + jb] = _zfast(kw, idx[k0 + jb], ev[idx[k0 + jb]])
+        for ja in range(nb):
+            z1b[zo + ja] = _zfast(kw, i0 + ja, ev[i0 + ja])
         for jc in range(nb):
             if z1b[zo + jc] != z1b[zo + jc]:
-                ic = i0 + jc if dense else idx[k0 + jc]
-                z1b[zo + jc] = znormal(kw, ic, ev[ic])
+                ic = i0 + jc
+                z1b[zo + jc] = _znormal_fm(kw, ic, ev[ic])
     else:
         z1b[zo:zo + nb] = 0.0
     if need_st:
-        if dense:
-            for jd in range(nb):
-                z2b[zo + jd] = _zfast(ks, i0 + jd, ev[i0 + jd]) if nsrc[k0 + jd] > 0 else 0.0
-        else:
-            for je in range(nb):
-                z2b[zo + je] = _zfast(ks, idx[k0 + je], ev[idx[k0 + je]]) if nsrc[k0 + je] > 0 else 0.0
+        for jd in range(nb):
+            z2b[zo + jd] = _zfast(ks, i0 + jd, ev[i0 + jd]) if nsrc[k0 + jd] > 0 else 0.0
         for jf in range(nb):
             if z2b[zo + jf] != z2b[zo + jf]:
-                i_f = i0 + jf if dense else idx[k0 + jf]
-                z2b[zo + jf] = znormal(ks, i_f, ev[i_f])
+                i_f = i0 + jf
+                z2b[zo + jf] = _znormal_fm(ks, i_f, ev[i_f])
     else:
         z2b[zo:zo + nb] = 0.0
     # pass B: physics (scalars only in the loop: an array handed to an inlined function costs
     # a reference-count call per iteration, which blocks vectorisation)
     e = 0.0
     cnt = 0
-    if dense:
-        for jg in range(nb):
-            # unsigned indices: Numba adds no negative-index wraparound, so LLVM sees affine accesses
-            ig = np.uint64(i0 + jg)
-            ng = nsrc[np.uint64(k0 + jg)]
-            rg = _wphys(ng, ev[ig], t, np.float64(gl[ig]), np.float64(gs[ig]), tw[ig], te[ig],
-                        np.float64(nu[ig]), np.float64(tau[ig]), np.float64(gmin[ig]), np.float64(gmax[ig]),
-                        np.float64(ap[ig]), np.float64(bp[ig]), np.float64(ad[ig]), np.float64(bd[ig]),
-                        np.float64(su[ig]), np.float64(sd[ig]), stuck[ig], z1b[np.uint64(zo + jg)], z2b[np.uint64(zo + jg)], cst, lev, logq)
-            gl[ig] = rg[0]
-            gs[ig] = rg[1]
-            tw[ig] = rg[2]
-            te[ig] = rg[3]
-            ev[ig] = rg[4]
-            e += rg[5]
-            cnt += abs(ng)
+    for jg in range(nb):
+        # unsigned indices: Numba adds no negative-index wraparound, so LLVM sees affine accesses
+        ig = np.uint64(i0 + jg)
+        ng = nsrc[np.uint64(k0 + jg)]
+        rg = _wphys(ng, ev[ig], t, np.float64(gl[ig]), np.float64(gs[ig]), tw[ig], te[ig],
+                    np.float64(nu[ig]), np.float64(tau[ig]), np.float64(gmin[ig]), np.float64(gmax[ig]),
+                    np.float64(ap[ig]), np.float64(bp[ig]), np.float64(ad[ig]), np.float64(bd[ig]),
+                    np.float64(su[ig]), np.float64(sd[ig]), stuck[ig], z1b[np.uint64(zo + jg)], z2b[np.uint64(zo + jg)], cst, lev, logq)
+        gl[ig] = rg[0]
+        gs[ig] = rg[1]
+        tw[ig] = rg[2]
+        te[ig] = rg[3]
+        ev[ig] = rg[4]
+        e += rg[5]
+        cnt += abs(ng)
+    return e, cnt
+
+
+def _wblock_idx_py(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+                fp, ip, kw, ks, z1b, z2b, zo):
+    """Write ``nb`` events: device ``idx[k0 + j]`` gets ``nsrc[k0 + j]`` (``i0`` unused); scratch as
+    :func:`_wblock_dense`."""
+    # (every loop has its own variable names: a name shared between loops becomes a value carried
+    # out of the loop, which stops LLVM from vectorising it)
+    cm = fp[F_C2C_MULT]
+    ca = fp[F_C2C_ADD]
+    need_st = fp[F_ST_AMP] > 0.0 and fp[F_ST_NOISE] != 0.0
+    q = 1.0 - fp[F_ST_AMP] / fp[F_ST_MAX] if fp[F_ST_MAX] > 0.0 else 1.0
+    logq = math.log(q) if q > 0.0 else -np.inf
+    lev = ip[I_LEVELS]
+    draw1 = cm != 0.0 or ca != 0.0 or need_st
+    cst = (fp[F_DRIFT_T0], fp[F_DRIFT_G_REST], fp[F_DRIFT_ON] != 0.0, fp[F_TAU_SCALE], cm, ca, fp[F_ST_MAX],
+           fp[F_ST_NOISE], fp[F_CONSOL_RATE], fp[F_CONSOL_THETA], fp[F_ST_AMP] > 0.0, fp[F_VW] * fp[F_VW], fp[F_TPW],
+           fp[F_CLINE])
+    # pass A: normals (vectorised ziggurat fast path, scalar fix-up of the rejected ones)
+    if draw1:
+        for jb in range(nb):
+            z1b[zo + jb] = _zfast(kw, idx[k0 + jb], ev[idx[k0 + jb]])
+        for jc in range(nb):
+            if z1b[zo + jc] != z1b[zo + jc]:
+                ic = idx[k0 + jc]
+                z1b[zo + jc] = _znormal_fm(kw, ic, ev[ic])
     else:
-        for jh in range(nb):
-            ih = idx[k0 + jh]
-            nh = nsrc[k0 + jh]
-            rh = _wphys(nh, ev[ih], t, np.float64(gl[ih]), np.float64(gs[ih]), tw[ih], te[ih],
-                        np.float64(nu[ih]), np.float64(tau[ih]), np.float64(gmin[ih]), np.float64(gmax[ih]),
-                        np.float64(ap[ih]), np.float64(bp[ih]), np.float64(ad[ih]), np.float64(bd[ih]),
-                        np.float64(su[ih]), np.float64(sd[ih]), stuck[ih], z1b[zo + jh], z2b[zo + jh], cst, lev, logq)
-            gl[ih] = rh[0]
-            gs[ih] = rh[1]
-            tw[ih] = rh[2]
-            te[ih] = rh[3]
-            ev[ih] = rh[4]
-            e += rh[5]
-            cnt += abs(nh)
+        z1b[zo:zo + nb] = 0.0
+    if need_st:
+        for je in range(nb):
+            z2b[zo + je] = _zfast(ks, idx[k0 + je], ev[idx[k0 + je]]) if nsrc[k0 + je] > 0 else 0.0
+        for jf in range(nb):
+            if z2b[zo + jf] != z2b[zo + jf]:
+                i_f = idx[k0 + jf]
+                z2b[zo + jf] = _znormal_fm(ks, i_f, ev[i_f])
+    else:
+        z2b[zo:zo + nb] = 0.0
+    # pass B: physics (scalars only in the loop: an array handed to an inlined function costs
+    # a reference-count call per iteration, which blocks vectorisation)
+    e = 0.0
+    cnt = 0
+    for jh in range(nb):
+        ih = idx[k0 + jh]
+        nh = nsrc[k0 + jh]
+        rh = _wphys(nh, ev[ih], t, np.float64(gl[ih]), np.float64(gs[ih]), tw[ih], te[ih],
+                    np.float64(nu[ih]), np.float64(tau[ih]), np.float64(gmin[ih]), np.float64(gmax[ih]),
+                    np.float64(ap[ih]), np.float64(bp[ih]), np.float64(ad[ih]), np.float64(bd[ih]),
+                    np.float64(su[ih]), np.float64(sd[ih]), stuck[ih], z1b[zo + jh], z2b[zo + jh], cst, lev, logq)
+        gl[ih] = rh[0]
+        gs[ih] = rh[1]
+        tw[ih] = rh[2]
+        te[ih] = rh[3]
+        ev[ih] = rh[4]
+        e += rh[5]
+        cnt += abs(nh)
     return e, cnt
 
 
 _NOIDX = np.zeros(0, np.int64)
 
 
-@njit(cache=True, inline="always")
-def _dense_chunk(nflat, k0, i0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+def _dense_chunk_py(nflat, k0, i0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
                  fp, ip, kw, ks, z1b, z2b):
     """Devices ``i0 + j`` get ``nflat[k0 + j]``, j < nb: vectorised over the chunk, or over its
     non-zero entries only when fewer than a quarter are non-zero."""
@@ -825,7 +859,7 @@ def _dense_chunk(nflat, k0, i0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, a
     if nz == 0:
         return 0.0, 0
     if 4 * nz >= nb:
-        return _wblock(_NOIDX, i0, nflat, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su,
+        return _wblock_dense(_NOIDX, i0, nflat, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su,
                        sd, nu, tau, stuck, fp, ip, kw, ks, z1b, z2b, k0)
     li = np.empty(nz, np.int64)
     ln = np.empty(nz, np.int64)
@@ -836,7 +870,7 @@ def _dense_chunk(nflat, k0, i0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, a
             li[k] = i0 + j
             ln[k] = v
             k += 1
-    return _wblock(li, 0, ln, 0, nz, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+    return _wblock_idx(li, 0, ln, 0, nz, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
                    fp, ip, kw, ks, z1b, z2b, k0)
 
 
@@ -872,15 +906,14 @@ def _pulse_list_py(idx, nv, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, s
     for c in prange(nch):
         k0 = c * LBLK
         nb = min(LBLK, idx.size - k0)
-        e, k = _wblock(idx, 0, nv, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau,
+        e, k = _wblock_idx(idx, 0, nv, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau,
                        stuck, fp, ip, kw, ks, z1b, z2b, k0)
         es[c] = e
         cs[c] = k
     return es.sum(), cs.sum()
 
 
-@njit(cache=True, inline="always", fastmath=FM)
-def _rblock(out, o0, i0, nb, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy, z1b, z2b):
+def _rblock_py(out, o0, i0, nb, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy, z1b, z2b):
     """Conductance of devices ``i0 + j`` into ``out[o0 + j]``, j < nb (read noise when ``noisy``)."""
     sr = fp[F_READ_NOISE]
     sa = fp[F_READ_NOISE_ADD]
@@ -890,13 +923,13 @@ def _rblock(out, o0, i0, nb, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, 
             z1b[o0 + ja] = _zfast(kr, i0 + ja, rc)
         for jb in range(nb):
             if z1b[o0 + jb] != z1b[o0 + jb]:
-                z1b[o0 + jb] = znormal(kr, i0 + jb, rc)
+                z1b[o0 + jb] = _znormal_fm(kr, i0 + jb, rc)
         if sa != 0.0:
             for jc in range(nb):
                 z2b[o0 + jc] = _zfast(kr ^ _SALT2, i0 + jc, rc)
             for jd in range(nb):
                 if z2b[o0 + jd] != z2b[o0 + jd]:
-                    z2b[o0 + jd] = znormal(kr ^ _SALT2, i0 + jd, rc)
+                    z2b[o0 + jd] = _znormal_fm(kr ^ _SALT2, i0 + jd, rc)
         else:
             z2b[o0:o0 + nb] = 0.0
     t0 = fp[F_DRIFT_T0]
@@ -965,7 +998,24 @@ class _NoAliasTarget(_nb_registry.CPUTarget):
         return _nb_registry.cpu_target.typing_context
 
 
-class _NoAliasDispatcher(_nb_registry.CPUDispatcher):
+class _Dispatcher(_nb_registry.CPUDispatcher):
+    """The device kernels' dispatcher: a read-only array argument is typed as a writable one.
+
+    Pulse counts often arrive as read-only views (``np.broadcast_to`` of a value that already has
+    the array's shape, or of one value for a 1 x 1 array); typed as they are, they would make Numba
+    compile a second copy of the kernel (minutes for the block kernels).  The kernels only read
+    their input arrays (pulse counts, indices, targets); the arrays they write are the
+    :class:`~hwsnn.devices.array.DeviceArray`'s own state and scratch arrays, never read-only.
+    """
+
+    def typeof_pyval(self, val):
+        tp = super().typeof_pyval(val)
+        if isinstance(tp, types.Array) and not tp.mutable:
+            tp = tp.copy(readonly=False)
+        return tp
+
+
+class _NoAliasDispatcher(_Dispatcher):
     targetdescr = _NoAliasTarget("cpu")
 
 
@@ -987,6 +1037,29 @@ def _twin(f, name):
     return g
 
 
+# The block functions are called, not inlined, by the kernels (once per block of up to BLK devices,
+# so the call costs nothing measurable): each is compiled once and shared by the serial and the
+# parallel kernels.  Numba's IR inlining ("inline='always'") copied them, with everything inlined
+# into them, into every kernel -- most of the first run's compile time.  Compiled with the kernels'
+# options (fast-math, noalias), so their arithmetic and vectorisation are the same.
+# the per-device functions of the general kernels likewise (called per device; the ziggurat draws
+# inside them are not vectorised either way), with the fast-math flags of their callers
+_write_one = _Dispatcher(py_func=_twin(_write_one_py, "_write_one"), locals={},
+                         targetoptions={"nopython": True, "boundscheck": None, "fastmath": FM})
+_write_one.enable_caching()
+_read_one = _Dispatcher(py_func=_twin(_read_one_py, "_read_one"), locals={},
+                        targetoptions={"nopython": True, "boundscheck": None, "fastmath": FM})
+_read_one.enable_caching()
+_wblock_dense = _njit_noalias(_wblock_dense_py, "_wblock_dense", False)
+_wblock_idx = _njit_noalias(_wblock_idx_py, "_wblock_idx", False)
+_dense_chunk = _njit_noalias(_dense_chunk_py, "_dense_chunk", False)
+_rblock = _njit_noalias(_rblock_py, "_rblock", False)
+
+# the block kernels' scalar fix-up of rejected ziggurat draws (~1 % of them) calls this out-of-line
+# copy of ``znormal``, compiled with the block kernels' fast-math flags (the flags an inlined copy
+# gets): the same values as inlining it at every fix-up site, at a fraction of the compile time
+_znormal_fm = njit(cache=True, fastmath=FM)(_twin(znormal.py_func, "_znormal_fm"))
+
 # parallel kernels and their serial twins (prange runs as range without parallel=True)
 pulse_seg_fast = _njit_noalias(_pulse_seg_py, "pulse_seg_fast", True)
 pulse_list_fast = _njit_noalias(_pulse_list_py, "pulse_list_fast", True)
@@ -1001,8 +1074,15 @@ read_seg_fast_serial = _njit_noalias(_read_seg_py, "read_seg_fast_serial", False
 # thread-pool launch dominates below a few thousand devices; prange runs as range without
 # parallel=True).  One Python body, so the twins cannot drift apart.
 def _njit_pair(f, name, fastmath):
-    kw = {"cache": True, "fastmath": FM} if fastmath else {"cache": True}
-    return njit(parallel=True, **kw)(_twin(f, name)), njit(**kw)(_twin(f, name + "_serial"))
+    def make(nm, **opts):
+        # what ``njit(cache=True, **opts)`` builds, with the read-only-as-writable dispatcher
+        d = _Dispatcher(py_func=_twin(f, nm), locals={},
+                        targetoptions={"nopython": True, "boundscheck": None, **opts})
+        d.enable_caching()
+        return d
+
+    kw = {"fastmath": FM} if fastmath else {}
+    return make(name, parallel=True, **kw), make(name + "_serial", **kw)
 
 
 pulse_all, pulse_all_serial = _njit_pair(_pulse_all_py, "pulse_all", True)
