@@ -9,5 +9,6 @@ SUITES = {
     "devices": "hwsnn.bench.devices",
     "snn": "hwsnn.bench.snn",
     "rtl": "hwsnn.bench.rtl",
+    "coldstart": "hwsnn.bench.coldstart",
 }
 """Suite name -> module."""

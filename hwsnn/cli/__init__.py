@@ -34,7 +34,8 @@ class OneLineParser(argparse.ArgumentParser):
 EPILOG = """environment:
   HWSNN_PROGRESS=0   no progress bars (same as --no-progress); =1 forces terminal-style bars.
                      When stderr is not a terminal, progress is a plain line every 30 s.
-  HWSNN_DEBUG=1      show the Python traceback of an error instead of one line."""
+  HWSNN_DEBUG=1      show the Python traceback of an error instead of one line.
+  HWSNN_COMPILE_NOTICE=0  no "compiling kernels, first run only" line on a cold Numba cache."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     args._argv = argv
+    os.environ.setdefault("HWSNN_COMPILE_NOTICE", "1")  # "compiling kernels, first run only" (hwsnn.engine.kernel)
     set_progress(not getattr(args, "no_progress", False))
     debug = os.environ.get("HWSNN_DEBUG", "") not in ("", "0")
     try:

@@ -25,6 +25,8 @@ FIT_EPILOG = """CSV format (header experiment,device,x,g):
   retention  device programmed once, left alone: x = seconds since programming
   read       repeated reads of an untouched device: x = repeat index
 Any subset of experiments may be given; rows of one (experiment, device) form one curve.
+DATA may instead be the device_curve.json of `hwsnn device curve`: the fit then models its protocol
+(volatile build-up and decay, drift, cycle-to-cycle noise) and lists what it cannot separate.
 Fits g_min, g_max, p_max (p_max_ltd), nl_ltp, nl_ltd, c2c_mult, c2c_add (LTP/LTD),
 drift_nu_mean, drift_nu_std (retention) and read_noise (read); other fields come from --base.
 """
@@ -122,20 +124,27 @@ def _fit(args) -> int:
     from hwsnn.devices.fit import fit_device, load_csv
     from hwsnn.io import write_json
 
-    check_csv(args.data, "DATA", ("experiment", "device", "x", "g"))
+    from hwsnn.devices.fit import fit_curve, load_data
+
+    curve = str(args.data).lower().endswith(".json")  # the device_curve.json of `hwsnn device curve`
+    if not curve:
+        check_csv(args.data, "DATA", ("experiment", "device", "x", "g"))
     try:
         base = get_preset(args.base)
     except ConfigError as exc:
         raise ConfigError("--base", exc.message) from None
-    data = load_csv(args.data)
+    data = load_data(args.data) if curve else load_csv(args.data)
     rf = open_run_folder(args, "results/device_fit")
     dest = rf.path
     with rf:
-        params, report = fit_device(data, base=base)
+        params, report = fit_curve(data, base=base) if curve else fit_device(data, base=base)
         pj = write_json(dest / "device_params.json", params.as_dict())
         rj = write_json(dest / "fit_report.json", report)
     for k, v in report["fitted"].items():
         print(f"  {k:16s} = {v:.6g}")
+    for k, why in report.get("not_identified", {}).items():
+        print(f"  {k:16s}   not identifiable from this data ({base.as_dict()[k]!r} kept from --base): {why}")
     print(f"wrote {pj} (use with --params) and {rj}")
-    emit_json(args, {"params_file": str(pj), "report_file": str(rj), "fitted": report["fitted"]})
+    emit_json(args, {"params_file": str(pj), "report_file": str(rj), "fitted": report["fitted"],
+                     "not_identified": sorted(report.get("not_identified", {}))})
     return 0

@@ -16,8 +16,10 @@ def curve_data(p: DeviceParams, seed: int = 0, devices: int = 32, reads: int = 2
     * ``ltp_ltd``: ``P = ceil(1.2 p_max)`` single SET pulses then ``P`` single RESET pulses on
       ``devices`` fresh devices, ``interval`` seconds apart (noise-free reads; the volatile part
       decays between pulses).
-    * ``retention``: the devices programmed with ``0.6 p_max`` SET pulses, read at log-spaced times
-      (volatile decay at short times, drift at long times).
+    * ``retention``: the devices programmed with ``pulses = round(0.6 p_max)`` SET pulses (one
+      write), read at log-spaced times (volatile decay at short times, drift at long times).
+
+    ``g_devices`` hold the first 8 devices' traces; ``hwsnn device fit`` reads this output.
     * ``read_noise``: ``reads`` readings of one device programmed to mid-window.
     * ``ppf``: paired single pulses ``dt`` apart; ``A2/A1`` with amplitudes above the initial
       baseline, right after each pulse (mean over devices).
@@ -31,7 +33,8 @@ def curve_data(p: DeviceParams, seed: int = 0, devices: int = 32, reads: int = 2
         traj.append(a.conductance()[:, 0])
     traj = np.array(traj)  # (2P+1, devices)
     b = DeviceArray(p, (devices, 1), seed=seed + 1)
-    b.pulse(int(round(0.6 * p.p_max)))
+    m_ret = int(round(0.6 * p.p_max))
+    b.pulse(m_ret)
     times = np.concatenate([[0.0], np.logspace(-3, 6, 46)])
     ret = []
     for t in times:
@@ -57,8 +60,9 @@ def curve_data(p: DeviceParams, seed: int = 0, devices: int = 32, reads: int = 2
     return {
         "pulses": P,
         "interval": interval,
+        "devices": devices,
         "ltp_ltd": {"pulse": np.arange(2 * P + 1).tolist(), "g_mean": traj.mean(1).tolist(), "g_devices": traj[:, :8].T.tolist()},
-        "retention": {"t": times.tolist(), "g_mean": ret.mean(1).tolist(), "g_devices": ret[:, :8].T.tolist()},
+        "retention": {"pulses": m_ret, "t": times.tolist(), "g_mean": ret.mean(1).tolist(), "g_devices": ret[:, :8].T.tolist()},
         "read_noise": {"g_true": g_true, "reads": rd.tolist(), "rel_std": float(np.std(rd, ddof=1) / g_true) if g_true > 0 else 0.0},
         "ppf": {"dt": dts.tolist(), "ppf": ppf},
     }

@@ -42,16 +42,57 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numba
+import numba.core.caching
+import numba.core.event
 
 from hwsnn.engine.contract import NeuronHooks
 
-__all__ = ["LayerSpec", "NeuronHooks", "layer_kernel", "compile_generated", "kernel_cache_dir", "BACKENDS"]
+__all__ = ["LayerSpec", "NeuronHooks", "layer_kernel", "compile_generated", "kernel_cache_dir", "BACKENDS",
+           "enable_compile_notice", "COMPILE_NOTICE"]
 
 BACKENDS = ("ideal", "integer", "crossbar")
 
 _TEMPLATE_VERSION = "1"
 _LOCK = threading.Lock()
 _LOADED: dict[str, object] = {}
+
+
+COMPILE_NOTICE = "hwsnn: compiling kernels, first run only (Numba caches them for later runs)"
+
+
+class _CompileNotice(numba.core.event.Listener):
+    """Prints :data:`COMPILE_NOTICE` once, when the process first compiles a kernel that Numba
+    caches on disk -- i.e. only when that cache is cold (a warm start loads machine code and
+    compiles nothing cacheable).  Only when ``$HWSNN_COMPILE_NOTICE`` is ``1`` (the command line
+    sets it unless the user set it)."""
+
+    shown = False
+
+    def on_start(self, event):
+        if _CompileNotice.shown or os.environ.get("HWSNN_COMPILE_NOTICE", "0") in ("", "0"):
+            return
+        disp = event.data.get("dispatcher") if isinstance(event.data, dict) else None
+        if disp is None or isinstance(getattr(disp, "_cache", None), numba.core.caching.NullCache):
+            return
+        _CompileNotice.shown = True
+        print(COMPILE_NOTICE, file=sys.stderr, flush=True)
+
+    def on_end(self, event):
+        pass
+
+
+_NOTICE_INSTALLED = False
+
+
+def enable_compile_notice() -> None:
+    """Install the one-time "compiling kernels" notice (idempotent; see :class:`_CompileNotice`)."""
+    global _NOTICE_INSTALLED
+    if not _NOTICE_INSTALLED:
+        numba.core.event.register("numba:compile", _CompileNotice())
+        _NOTICE_INSTALLED = True
+
+
+enable_compile_notice()
 
 
 def kernel_cache_dir() -> Path:
