@@ -554,6 +554,14 @@ def _read_all_py(out, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr,
 def _read_grid_py(out, rows, csel, cols, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, rc, noisy):
     """``out[k, q]`` = conductance of device ``rows[k] * cols + csel[q]`` (a row/column selection;
     flat indices are ``rows=idx, csel=[0], cols=1``)."""
+    # column-outer for a narrow selection: one constant-stride stream per state array, which the
+    # hardware prefetcher follows (row-outer interleaves ~10 arrays x columns streams)
+    if 4 * csel.size < cols:
+        for q in prange(csel.size):
+            for k in range(rows.size):
+                out[k, q] = _read_one(rows[k] * cols + csel[q], t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp,
+                                      ip, kr, rc, noisy)
+        return
     for k in prange(rows.size):
         base = rows[k] * cols
         for q in range(csel.size):
@@ -564,6 +572,13 @@ def _read_grid_py(out, rows, csel, cols, t, gl, gs, tw, te, nu, tau, gmin, gmax,
 def _long_term_grid_py(out, rows, csel, cols, t, gl, tw, nu, stuck, gmin, gmax, fp, siemens):
     """Long-term state (drift applied, volatile part excluded) of the selection as in
     :func:`read_grid`: normalised to [0, 1], or in siemens (``gmin + (gmax - gmin) * state``)."""
+    if 4 * csel.size < cols:  # column-outer: see read_grid
+        for q in prange(csel.size):
+            for k in range(rows.size):
+                i = rows[k] * cols + csel[q]
+                x = gl[i] if stuck[i] != 0 else lt_eff(gl[i], tw[i], nu[i], t, fp)
+                out[k, q] = gmin[i] + (np.float64(gmax[i]) - gmin[i]) * x if siemens else x
+        return
     for k in prange(rows.size):
         base = rows[k] * cols
         for q in range(csel.size):
