@@ -18,11 +18,11 @@ def curve_data(p: DeviceParams, seed: int = 0, devices: int = 32, reads: int = 2
       decays between pulses).
     * ``retention``: the devices programmed with ``pulses = round(0.6 p_max)`` SET pulses (one
       write), read at log-spaced times (volatile decay at short times, drift at long times).
-
-    ``g_devices`` hold the first 8 devices' traces; ``hwsnn device fit`` reads this output.
     * ``read_noise``: ``reads`` readings of one device programmed to mid-window.
     * ``ppf``: paired single pulses ``dt`` apart; ``A2/A1`` with amplitudes above the initial
       baseline, right after each pulse (mean over devices).
+
+    ``g_devices`` hold the first 8 devices' traces; ``hwsnn device fit`` reads this output.
     """
     P = int(np.ceil(1.2 * max(p.p_max, p.p_max_down)))
     a = DeviceArray(p, (devices, 1), seed=seed)
