@@ -92,7 +92,7 @@ CASES = [
     LearningCoreParams(N=4, M=6, INHIB=40, ISYN_MUL=7, ISYN_SHIFT=2, W_INIT_MAX=60,
                        lif=LifStepwiseParams(WINDOW=6, RATE_HI=1, RATE_LO=1, REFRACTORY=1, THETA_BASE=200),
                        update=StdpUpdateParams(W_MAX=80, A_PLUS=40, A_MINUS=30, SHIFT_PLUS=5, SHIFT_MINUS=6)),
-    LearningCoreParams(N=2, M=3, IP_EN=0, trace=StdpTraceParams(X_BITS=6, DECAY_SHIFT=2),
+    LearningCoreParams(N=2, M=3, IP_EN=0, X_TH=40, trace=StdpTraceParams(X_BITS=6, DECAY_SHIFT=2),
                        update=StdpUpdateParams(X_BITS=6, W_BITS=6, W_MAX=63, LFSR_SEED=0x1D2B)),
     LearningCoreParams(N=3, M=4, LEARN=0),
 ]
