@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["atomic_write", "write_json", "write_text", "save_figure", "to_jsonable", "RunFolder",
+__all__ = ["atomic_write", "fsync_path", "write_json", "write_text", "save_figure", "to_jsonable", "RunFolder",
            "check_run_folder", "provenance", "MANIFEST", "INCOMPLETE", "TMP_MARK"]
 
 MANIFEST = "manifest.json"
@@ -46,13 +46,15 @@ def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TMP_MARK}{path.suffix}")
 
 
-def atomic_write(path: str | os.PathLike, writer: Callable[[str], None]) -> Path:
+def atomic_write(path: str | os.PathLike, writer: Callable[[str], None], *, fsync: bool = False) -> Path:
     """Call ``writer(tmp_path)`` then rename ``tmp_path`` onto ``path`` atomically.
 
     The temporary file is created empty (``O_EXCL``, mode ``0o666`` minus the umask) in the
     destination directory, so the final ``os.replace`` never crosses a file system and the result
     has normal permissions.  On any exception the temporary file is removed and ``path`` is left
-    as it was.
+    as it was.  With ``fsync`` the file's data is flushed to disk before the rename and the
+    directory entry after it, so the file also survives a power loss or a killed machine (the
+    sweep store's points, which a resumed sweep trusts).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +68,8 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], None]) -> Path
     os.close(fd)
     try:
         writer(str(tmp))
+        if fsync:
+            fsync_path(tmp, os.O_RDONLY)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -73,7 +77,21 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], None]) -> Path
         except FileNotFoundError:
             pass
         raise
+    if fsync:
+        fsync_path(path.parent, os.O_RDONLY)
     return path
+
+
+def fsync_path(path: str | os.PathLike, flags: int = os.O_RDONLY) -> None:
+    """Flush a file's (or a directory's entries') data to disk."""
+    try:
+        fd = os.open(path, flags)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def to_jsonable(obj: Any) -> Any:

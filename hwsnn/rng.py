@@ -10,11 +10,13 @@ then ``uniform(k, index, counter)`` / ``normal(k, index, counter)`` inside kerne
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 from numba.extending import overload
 
-__all__ = ["mix64", "key", "bits64", "uniform", "normal", "normal_pair", "uniform_array", "normal_array"]
+__all__ = ["mix64", "key", "bits64", "uniform", "normal", "normal_first", "uniform_array", "normal_array"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -66,21 +68,71 @@ def uniform(k, index, counter):
     return (np.float64(b) + 0.5) * _INV53
 
 
+# Ziggurat normal (Marsaglia & Tsang 2000, 256 layers) on the counter-based bits: the common
+# path costs one hash and a table lookup (no log/sqrt/cos).
+def _zig_tables(n=256, r=3.6541528853610088, v=0.00492867323399):
+    f = lambda x: math.exp(-0.5 * x * x)  # noqa: E731
+    x = np.zeros(n + 1)
+    x[0] = v / f(r)
+    x[1] = r
+    for i in range(1, n - 1):
+        x[i + 1] = math.sqrt(-2.0 * math.log(v / x[i] + f(x[i])))
+    x[n] = 0.0
+    return x, np.exp(-0.5 * x * x), r
+
+
+ZIG_X, ZIG_F, ZIG_R = _zig_tables()
+_U64_FF = np.uint64(0xFF)
+_U64_8 = np.uint64(8)
+_U64_1 = np.uint64(1)
+_U64_11 = np.uint64(11)
+_SALT = np.uint64(0xA0761D6478BD642F)
+_SALT2 = np.uint64(0xE7037ED1A0B428DB)
+
+
 @njit(cache=True, inline="always")
 def normal(k, index, counter):
-    """Standard normal float64 (Box-Muller, first output)."""
-    u1 = uniform(k, index, np.uint64(counter) * np.uint64(2))
-    u2 = uniform(k, index, np.uint64(counter) * np.uint64(2) + np.uint64(1))
-    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    """Standard normal float64 for (key, index, counter) by the ziggurat method (exact distribution).
+
+    The one normal sampler of hwsnn: devices, crossbar reads, networks and data generators draw
+    their normals here (vectorised kernels through :func:`normal_first`)."""
+    attempt = np.uint64(0)
+    while True:
+        kk = np.uint64(k) + attempt * _SALT
+        b = bits64(kk, index, counter)
+        layer = np.int64(b & _U64_FF)
+        neg = ((b >> _U64_8) & _U64_1) != 0
+        u = (np.float64(b >> _U64_11) + 0.5) * _INV53
+        x = u * ZIG_X[layer]
+        if x < ZIG_X[layer + 1]:
+            return -x if neg else x
+        k2 = kk ^ _SALT2
+        if layer == 0:  # tail beyond r (Marsaglia 1964)
+            j = np.uint64(0)
+            while True:
+                u1 = uniform(k2, index, np.uint64(counter) * np.uint64(2) + j * np.uint64(0x10000000000))
+                u2 = uniform(k2 ^ _SALT, index, np.uint64(counter) * np.uint64(2) + j * np.uint64(0x10000000000))
+                xt = -math.log(u1) / ZIG_R
+                if -2.0 * math.log(u2) > xt * xt:
+                    return -(ZIG_R + xt) if neg else ZIG_R + xt
+                j += np.uint64(1)
+        u2 = uniform(k2, index, counter)
+        if ZIG_F[layer] + u2 * (ZIG_F[layer + 1] - ZIG_F[layer]) < math.exp(-0.5 * x * x):
+            return -x if neg else x
+        attempt += np.uint64(1)
 
 
 @njit(cache=True, inline="always")
-def normal_pair(k, index, counter):
-    """Two independent standard normals from one Box-Muller draw."""
-    u1 = uniform(k, index, np.uint64(counter) * np.uint64(2))
-    u2 = uniform(k, index, np.uint64(counter) * np.uint64(2) + np.uint64(1))
-    r = np.sqrt(-2.0 * np.log(u1))
-    return r * np.cos(2.0 * np.pi * u2), r * np.sin(2.0 * np.pi * u2)
+def normal_first(k, index, counter):
+    """The ziggurat's first attempt: :func:`normal`'s value, or NaN where :func:`normal` goes on
+    (about 1 % of draws).  Branch-free, so loops of it vectorise; redo the NaNs with :func:`normal`."""
+    b = bits64(k, index, counter)
+    layer = np.int64(b & _U64_FF)
+    neg = ((b >> _U64_8) & _U64_1) != 0
+    u = (np.float64(np.int64(b >> _U64_11)) + 0.5) * _INV53
+    x = u * ZIG_X[layer]
+    z = -x if neg else x
+    return z if x < ZIG_X[layer + 1] else np.nan
 
 
 @njit(cache=True)

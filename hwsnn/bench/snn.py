@@ -411,11 +411,14 @@ def _save_npz(path: Path, **arrays) -> None:
 
 
 def poisson_raster(x: np.ndarray, max_rate: float, dt_ms: float, n_steps: int, seed: int) -> np.ndarray:
-    """Bernoulli-per-step Poisson rasters, bool ``(n_samples, n_steps, n_in)``, ``p = x*max_rate*dt``."""
+    """Poisson rasters of a batch of samples, bool ``(n_samples, n_steps, n_in)``: sample ``s`` is
+    :func:`hwsnn.snn.encoders.poisson_raster` of ``x[s] * max_rate`` (the one Poisson encoder) with
+    counter base ``s << 24``, so every sample draws an independent raster."""
+    from hwsnn.snn.encoders import poisson_raster as encode
+
     x = np.clip(np.asarray(x, np.float64), 0.0, 1.0)
-    p = x * max_rate * dt_ms * 1e-3
-    rng = np.random.default_rng([seed, 77])
-    return rng.random((x.shape[0], n_steps, x.shape[1])) < p[:, None, :]
+    return np.stack([encode(row * max_rate, n_steps, dt_ms * 1e-3, seed, counter0=s << 24).astype(bool)
+                     for s, row in enumerate(x)]) if x.shape[0] else np.zeros((0, n_steps, x.shape[1]), bool)
 
 
 def _raster_events(raster: np.ndarray) -> dict[str, np.ndarray]:

@@ -84,6 +84,12 @@ class Crossbar:
     seed : int
         Seed of the device array (device-to-device draws, write and read noise) and of the
         crossbar's own draws (column read noise, stochastic rounding).
+    layout : {"rows", "columns"}, optional
+        Storage order of the device array (:class:`~hwsnn.devices.DeviceArray`): ``"rows"``
+        (default) keeps the rows an event-driven read of spiking inputs touches contiguous;
+        ``"columns"`` keeps weight columns contiguous, for a learning layer that reads back and
+        writes the columns of the neurons that fired (the main job's crossbar).  The results
+        have the same statistics either way, not the same draws.
 
     Notes
     -----
@@ -105,7 +111,8 @@ class Crossbar:
     rows are driven at 0 V) and the resistive network is solved on each read.
     """
 
-    def __init__(self, device, n_in: int, n_out: int, config: CrossbarConfig | None = None, seed: int = 0):
+    def __init__(self, device, n_in: int, n_out: int, config: CrossbarConfig | None = None, seed: int = 0, *,
+                 layout: str = "rows"):
         if isinstance(device, str):
             device = get_preset(device)
         if not isinstance(device, DeviceParams):
@@ -126,7 +133,8 @@ class Crossbar:
         m = config.mapping
         self._scheme = K.SCHEME_DIFF if m.scheme == "differential" else K.SCHEME_REF
         self._dev_cols = 2 * self.n_out if self._scheme == K.SCHEME_DIFF else self.n_out + 1
-        self.array = DeviceArray(device, shape=(self.n_in, self._dev_cols), seed=self.seed)
+        self.array = DeviceArray(device, shape=(self.n_in, self._dev_cols), seed=self.seed, layout=layout)
+        self._by_column = self.array.layout == "columns"
         self._dg = device.g_max - device.g_min
         self._span = m.w_span
         self._c = self._span / self._dg  # weight units per siemens
@@ -442,7 +450,7 @@ class Crossbar:
             self._flat = np.empty(size, np.int64)
             self._cnt = np.empty(size, np.int64)
         nnz = K.route_pulses(n, r, c, self._scheme, self._mode, side, self._signed, self._dev_cols, self.n_out,
-                             self._flat, self._cnt)
+                             self._flat, self._cnt, self._by_column)
         if nnz:
             self.array.pulse_at(self._flat[:nnz].copy(), self._cnt[:nnz].copy())
 

@@ -137,47 +137,62 @@ def round_pulses(dw, rows, cols, n_out, step_pos, step_neg, stochastic, key, cou
     return out
 
 
+@njit(cache=True, inline="always")
+def _route_one(p, a, b, j, scheme, mode, side_of, use_side):
+    """(device column, signed device pulses) of weight pulses ``p`` of synapse ``(a, b)``, column ``j``."""
+    if scheme == SCHEME_REF:
+        return j, p
+    if mode == MODE_SET_MINUS:
+        return (2 * j, p) if p > 0 else (2 * j + 1, -p)
+    side = side_of[a, b] if use_side else 1
+    if side == 0:
+        side = 1 if p > 0 else -1
+    return (2 * j + 1, -p) if side < 0 else (2 * j, p)
+
+
 @njit(cache=True)
-def route_pulses(n, rows, cols, scheme, mode, side_of, use_side, dev_cols, n_out, flat, cnt):
+def route_pulses(n, rows, cols, scheme, mode, side_of, use_side, dev_cols, n_out, flat, cnt, by_column):
     """Map signed weight-pulse counts (``> 0`` potentiate) to device pulses; returns how many.
 
-    Fills ``flat`` (flat device index) and ``cnt`` (``> 0`` SET, ``< 0`` RESET) for the non-zero
-    entries.  Differential ``reset_plus``: the active device (``side_of`` = +1: ``G+``, -1: ``G-``;
-    0 = both at rest: ``G+`` to potentiate, ``G-`` to depress; all +1 unless ``use_side``) is SET to
-    move its weight away from zero and RESET to move it back (so depressing a positive weight RESETs
-    ``G+``, potentiating a negative one RESETs ``G-``); ``set_minus``: potentiate SETs ``G+``, depress
-    SETs ``G-``.  Reference: SET / RESET the weight device.
+    Fills ``flat`` (flat device index ``row * dev_cols + device column``) and ``cnt`` (``> 0`` SET,
+    ``< 0`` RESET) for the non-zero entries, row by row, or with ``by_column`` device column by
+    device column (the storage order of a column-major array, so its writes stay contiguous).
+    Differential ``reset_plus``: the active device (``side_of`` = +1: ``G+``, -1: ``G-``; 0 = both
+    at rest: ``G+`` to potentiate, ``G-`` to depress; all +1 unless ``use_side``) is SET to move its
+    weight away from zero and RESET to move it back (so depressing a positive weight RESETs ``G+``,
+    potentiating a negative one RESETs ``G-``); ``set_minus``: potentiate SETs ``G+``, depress SETs
+    ``G-``.  Reference: SET / RESET the weight device.
     """
     k, m = n.shape
     nnz = 0
-    for a in range(k):
-        base = rows[a] * dev_cols
-        for b in range(m):
-            p = n[a, b]
-            if p == 0:
-                continue
-            j = cols[b]
-            if scheme == SCHEME_REF:
-                flat[nnz] = base + j
-                cnt[nnz] = p
-            elif mode == MODE_SET_MINUS:
-                if p > 0:
-                    flat[nnz] = base + 2 * j
-                    cnt[nnz] = p
-                else:
-                    flat[nnz] = base + 2 * j + 1
-                    cnt[nnz] = -p
-            else:
-                side = side_of[a, b] if use_side else 1
-                if side == 0:
-                    side = 1 if p > 0 else -1
-                if side < 0:
-                    flat[nnz] = base + 2 * j + 1
-                    cnt[nnz] = -p
-                else:
-                    flat[nnz] = base + 2 * j
-                    cnt[nnz] = p
-            nnz += 1
+    if not by_column:
+        for a in range(k):
+            base = rows[a] * dev_cols
+            for b in range(m):
+                p = n[a, b]
+                if p == 0:
+                    continue
+                d, q = _route_one(p, a, b, cols[b], scheme, mode, side_of, use_side)
+                flat[nnz] = base + d
+                cnt[nnz] = q
+                nnz += 1
+        return nnz
+    # one pass per device column of each weight column: G+ (or the reference scheme's weight
+    # device) first, then G-
+    n_dev = 1 if scheme == SCHEME_REF else 2
+    for b in range(m):
+        j = cols[b]
+        for half in range(n_dev):
+            for a in range(k):
+                p = n[a, b]
+                if p == 0:
+                    continue
+                d, q = _route_one(p, a, b, j, scheme, mode, side_of, use_side)
+                if d - (j if scheme == SCHEME_REF else 2 * j) != half:
+                    continue
+                flat[nnz] = rows[a] * dev_cols + d
+                cnt[nnz] = q
+                nnz += 1
     return nnz
 
 

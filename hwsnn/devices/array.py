@@ -67,6 +67,14 @@ class DeviceArray:
         ``(rows, cols)``.
     seed : int
         Seed of every random draw (device-to-device constants, faults, write and read noise).
+    layout : {"rows", "columns"}, optional
+        How the devices are stored: row by row (default), or column by column.  The API (shapes,
+        ``rows``/``cols`` selections, flat indices ``row * cols + col``) is the same for both; the
+        layout decides which selections are contiguous in memory, so pick the one the workload
+        walks: rows for event-driven reads of spiking input rows, columns for a learning layer
+        that reads and writes back the weight columns of the neurons that fired.  Every random
+        draw is keyed by the storage position, so a ``"columns"`` array of shape ``(r, c)``
+        equals the transpose of a ``"rows"`` array of shape ``(c, r)`` with the same seed.
 
     Notes
     -----
@@ -74,7 +82,7 @@ class DeviceArray:
     Stuck devices ignore pulses.  Pulses act at the array's current :attr:`time`.
     """
 
-    def __init__(self, p: DeviceParams, shape=(1, 1), seed: int = 0):
+    def __init__(self, p: DeviceParams, shape=(1, 1), seed: int = 0, *, layout: str = "rows"):
         if not isinstance(p, DeviceParams):
             raise ConfigError("params", f"must be a DeviceParams, not {type(p).__name__}")
         try:
@@ -85,8 +93,14 @@ class DeviceArray:
             raise ConfigError("shape", f"must be (rows, cols) with rows, cols >= 1, not {shape!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ConfigError("seed", f"must be a non-negative integer, not {seed!r}")
+        if layout not in ("rows", "columns"):
+            raise ConfigError("layout", f"must be 'rows' or 'columns', not {layout!r}")
         self.params = p
         self.shape = shape
+        self.layout = layout
+        self._T = layout == "columns"
+        # storage shape: the kernels see a row-major array of this shape
+        self._ps = (shape[1], shape[0]) if self._T else shape
         self.seed = int(seed)
         self._n = shape[0] * shape[1]
         self.time = 0.0
@@ -173,10 +187,22 @@ class DeviceArray:
         return fp, ip
 
     # -- helpers ------------------------------------------------------------------------------
-    def _rows(self, rows) -> np.ndarray:
-        if rows is None:
-            return np.arange(self.shape[0], dtype=np.int64)
-        return _axis_index(rows, "rows", self.shape[0])
+    def _prows(self, r) -> np.ndarray:
+        """Storage rows: ``r`` (validated) or all."""
+        return np.arange(self._ps[0], dtype=np.int64) if r is None else r
+
+    def _sel(self, rows, cols):
+        """Validated ``rows``/``cols`` (names as the caller gave them) as a storage selection."""
+        r = None if rows is None else _axis_index(rows, "rows", self.shape[0])
+        c = None if cols is None else _axis_index(cols, "cols", self.shape[1])
+        return (c, r) if self._T else (r, c)
+
+    def _out(self, a: np.ndarray) -> np.ndarray:
+        """A storage-shaped result in the API's orientation (``(rows, cols)``), C-contiguous."""
+        return np.ascontiguousarray(a.T) if self._T else a
+
+    def _per_device(self, flat: np.ndarray) -> np.ndarray:
+        return self._out(flat.reshape(self._ps))
 
     def _state(self):
         return (self._gl, self._gs, self._tw, self._te, self._ev, self._gmin, self._gmax, self._ap, self._bp,
@@ -197,42 +223,45 @@ class DeviceArray:
     def conductance(self, rows=None, cols=None) -> np.ndarray:
         """Noise-free conductance (S) at the current time; ``rows``/``cols`` select rows and columns
         (lazy: only the selected devices are evaluated)."""
-        return self._read(rows, noisy=False, cols=cols)
+        r, c = self._sel(rows, cols)
+        return self._out(self._read(r, False, c))
 
     def read(self, rows=None, cols=None) -> np.ndarray:
         """Conductance (S) with read noise, fresh noise on every call (``rows``/``cols`` select)."""
-        return self._read(rows, noisy=True, cols=cols)
+        r, c = self._sel(rows, cols)
+        return self._out(self._read(r, True, c))
 
-    def _grid(self, rows, cols):
-        """(row indices, column selection, work estimate) of a rows x cols selection."""
-        r = self._rows(rows)
-        if cols is None:
+    def _grid(self, r, c):
+        """(storage rows, storage column selection, work estimate) of a storage selection."""
+        r = self._prows(r)
+        if c is None:
             if self._all_cols is None:
-                self._all_cols = np.arange(self.shape[1], dtype=np.int64)
-            return r, self._all_cols, r.size * self.shape[1]
-        c = _axis_index(cols, "cols", self.shape[1])
+                self._all_cols = np.arange(self._ps[1], dtype=np.int64)
+            return r, self._all_cols, r.size * self._ps[1]
         # a few columns of each row are scattered accesses; most of a row is nearly contiguous
-        cost = SCATTER_COST if 4 * c.size < self.shape[1] else 1
+        cost = SCATTER_COST if 4 * c.size < self._ps[1] else 1
         return r, c, cost * r.size * c.size
 
     def _read(self, rows, noisy: bool, cols=None) -> np.ndarray:
+        """Storage-shaped read of a validated storage selection."""
         rc = self._reads
         if noisy:
             self._reads += 1
         args = (self.time, self._gl, self._gs, self._tw, self._te, self._nu, self._tau, self._gmin, self._gmax,
                 self._stuck, self._fp, self._ip, self._kr, rc, noisy)
+        seg = self._ps[1]
         if cols is None and self._fast_read:
-            offs = np.zeros(1, np.int64) if rows is None else self._rows(rows) * self.shape[1]
-            out = np.empty(offs.size * self.shape[1] if rows is not None else self._n, np.float64)
+            offs = np.zeros(1, np.int64) if rows is None else rows * seg
+            out = np.empty(offs.size * seg if rows is not None else self._n, np.float64)
             _kern("read_seg_fast", out.size)(out, offs, *args, *self._scratch())
-            return out.reshape(self.shape if rows is None else (offs.size, self.shape[1]))
+            return out.reshape(self._ps if rows is None else (offs.size, seg))
         if cols is None and rows is None:
             out = np.empty(self._n, np.float64)
             _kern("read_all", self._n)(out, *args)
-            return out.reshape(self.shape)
+            return out.reshape(self._ps)
         r, c, work = self._grid(rows, cols)
         out = np.empty((r.size, c.size), np.float64)
-        _kern("read_grid", work)(out, r, c, self.shape[1], *args)
+        _kern("read_grid", work)(out, r, c, seg, *args)
         return out
 
     def pulse(self, n, rows=None) -> None:
@@ -247,20 +276,26 @@ class DeviceArray:
                 full = np.broadcast_to(a, self.shape)
             except ValueError:
                 raise ConfigError("n", f"shape {a.shape} does not broadcast to the array shape {self.shape}") from None
-            flat = np.ascontiguousarray(full).reshape(-1)
+            flat = np.ascontiguousarray(full.T if self._T else full).reshape(-1)
             if self._fast_write:
                 self._account(_kern("pulse_seg_fast", self._n)(flat, np.zeros(1, np.int64), self.time, *self._state(),
                                                                *self._scratch()))
             else:
                 self._account(_kern("pulse_all", self._n)(flat, self.time, *self._state()))
             return
-        r = self._rows(rows)
+        r = _axis_index(rows, "rows", self.shape[0])
         if np.unique(r).size != r.size:
             raise ConfigError("rows", "must not repeat a row within one pulse call")
         try:
             n2 = np.ascontiguousarray(np.broadcast_to(a, (r.size, cols)))
         except ValueError:
             raise ConfigError("n", f"shape {a.shape} does not broadcast to ({r.size}, {cols})") from None
+        if self._T:
+            # a row is strided in column storage: pulse its devices as a list, in storage order
+            o = np.argsort(r, kind="stable")
+            idx = (np.arange(cols, dtype=np.int64)[:, None] * self.shape[0] + r[o][None, :]).reshape(-1)
+            self._pulse_list(idx, np.ascontiguousarray(n2[o].T).reshape(-1))
+            return
         if self._fast_write:
             self._account(_kern("pulse_seg_fast", n2.size)(n2.reshape(-1), r * cols, self.time, *self._state(),
                                                            *self._scratch()))
@@ -268,7 +303,8 @@ class DeviceArray:
             self._account(_kern("pulse_rows", n2.size)(r, cols, n2, self.time, *self._state()))
 
     def pulse_at(self, flat_idx, n) -> None:
-        """Event-driven path: pulse the devices ``flat_idx`` (flat indices, unique) with ``n``."""
+        """Event-driven path: pulse the devices ``flat_idx`` (flat indices ``row * cols + col``,
+        unique) with ``n``."""
         idx, ordered = self._flat(flat_idx, want_order=True)
         a = _int_array(n, "n")
         try:
@@ -277,6 +313,10 @@ class DeviceArray:
             raise ConfigError("n", f"shape {a.shape} does not match flat_idx shape {idx.shape}") from None
         if not ordered and np.unique(idx).size != idx.size:  # strictly increasing input skips the sort
             raise ConfigError("flat_idx", "must not repeat a device within one call")
+        self._pulse_list(idx, nv)
+
+    def _pulse_list(self, idx, nv) -> None:
+        """Pulse the devices at storage positions ``idx`` (unique) with ``nv``."""
         if self._fast_write:
             self._account(_kern("pulse_list_fast", SCATTER_COST * idx.size)(idx, nv, self.time, *self._state(), *self._scratch()))
         else:
@@ -298,8 +338,9 @@ class DeviceArray:
 
         Inverse of each device's own law with its own device-to-device constants, evaluated on the
         long-term state at the current time (the volatile part is not targeted).  Stuck devices get 0.
+        (A ``"columns"`` array evaluates every device for a row selection and returns those rows.)
         """
-        r = self._rows(rows)
+        r = np.arange(self.shape[0], dtype=np.int64) if rows is None else _axis_index(rows, "rows", self.shape[0])
         tgt = np.asarray(g_target, dtype=np.float64)
         if not np.all(np.isfinite(tgt)):
             raise ConfigError("g_target", "must be finite")
@@ -308,14 +349,21 @@ class DeviceArray:
         except ValueError:
             raise ConfigError("g_target", f"shape {tgt.shape} does not broadcast to ({r.size}, {self.shape[1]})") from None
         cap = int(n_cap) if n_cap is not None else int(8 * max(self.params.p_max, self.params.p_max_down)) + 8
-        out = np.empty((r.size, self.shape[1]), np.int64)
-        _kern("inverse_rows", out.size)(out, r, self.shape[1], tgt, self.time, self._gl, self._tw, self._nu, self._gmin, self._gmax,
+        if self._T:
+            full = np.zeros(self.shape, np.float64)
+            full[r] = tgt
+            pr, tgt = np.arange(self._ps[0], dtype=np.int64), np.ascontiguousarray(full.T)
+        else:
+            pr = r
+        out = np.empty((pr.size, self._ps[1]), np.int64)
+        _kern("inverse_rows", out.size)(out, pr, self._ps[1], tgt, self.time, self._gl, self._tw, self._nu, self._gmin, self._gmax,
                        self._ap, self._bp, self._ad, self._bd, self._su, self._sd, self._stuck, self._fp, self._ip,
                        cap)
-        return out
+        return self._out(out)[r] if self._T else out
 
     def _flat(self, flat_idx, want_order: bool = False):
-        """Validated contiguous int64 flat indices (and, if asked, whether they strictly increase)."""
+        """Validated flat indices as contiguous int64 storage positions (and, if asked, whether
+        those strictly increase)."""
         idx = np.asarray(flat_idx)
         if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
             raise ConfigError("flat_idx", "must be a 1-D integer array of flat device indices")
@@ -323,6 +371,10 @@ class DeviceArray:
         code = K.check_flat_idx(idx, self._n)  # one pass: range and order (the event paths are hot)
         if code < 0:
             raise ConfigError("flat_idx", f"indices must be in [0, {self._n})")
+        if self._T:
+            cols = self.shape[1]
+            idx = (idx % cols) * self.shape[0] + idx // cols
+            code = K.check_flat_idx(idx, self._n)
         return (idx, code == 0) if want_order else idx
 
     def conductance_at(self, flat_idx) -> np.ndarray:
@@ -351,11 +403,11 @@ class DeviceArray:
         """Long-term state at the current time (drift applied, no volatile part): normalised to
         [0, 1], or with ``siemens`` the conductance ``g_min + (g_max - g_min) * state`` of each
         device's own window.  ``rows``/``cols`` select (lazy)."""
-        r, c, work = self._grid(rows, cols)
+        r, c, work = self._grid(*self._sel(rows, cols))
         out = np.empty((r.size, c.size), np.float64)
-        _kern("long_term_grid", work)(out, r, c, self.shape[1], self.time, self._gl, self._tw, self._nu, self._stuck,
+        _kern("long_term_grid", work)(out, r, c, self._ps[1], self.time, self._gl, self._tw, self._nu, self._stuck,
                                       self._gmin, self._gmax, self._fp, bool(siemens))
-        return out
+        return self._out(out)
 
     @property
     def bias(self) -> float:
@@ -375,31 +427,33 @@ class DeviceArray:
     @property
     def g_min_dev(self) -> np.ndarray:
         """Per-device minimum conductance (S), shape ``(rows, cols)``."""
-        return self._gmin.astype(np.float64).reshape(self.shape)
+        return self._per_device(self._gmin.astype(np.float64))
 
     @property
     def g_max_dev(self) -> np.ndarray:
         """Per-device maximum conductance (S), shape ``(rows, cols)``."""
-        return self._gmax.astype(np.float64).reshape(self.shape)
+        return self._per_device(self._gmax.astype(np.float64))
 
     @property
     def stuck(self) -> np.ndarray:
         """int8 fault map: 0 ok, 1 stuck at min, 2 stuck at max, 3 stuck at random."""
-        return self._stuck.reshape(self.shape).copy()
+        return self._per_device(self._stuck.copy())
 
     @property
     def nu(self) -> np.ndarray:
         """Per-device drift exponent."""
-        return self._nu.astype(np.float64).reshape(self.shape)
+        return self._per_device(self._nu.astype(np.float64))
 
     @property
     def tau(self) -> np.ndarray:
         """Per-device volatile time constant at zero bias (s)."""
-        return self._tau.astype(np.float64).reshape(self.shape)
+        return self._per_device(self._tau.astype(np.float64))
 
     @property
     def size(self) -> int:
         return self._n
 
     def __repr__(self) -> str:
-        return f"DeviceArray(shape={self.shape}, seed={self.seed}, time={self.time:g}, law={self.params.update_model!r})"
+        lay = ", layout='columns'" if self._T else ""
+        return (f"DeviceArray(shape={self.shape}, seed={self.seed}, time={self.time:g}, "
+                f"law={self.params.update_model!r}{lay})")

@@ -23,7 +23,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from hwsnn.engine.kernel import enable_compile_notice
-from hwsnn.rng import bits64, normal, normal_pair, uniform
+from hwsnn.rng import bits64, normal, normal_first, uniform
 
 enable_compile_notice()  # the "compiling kernels, first run only" line of the command line
 
@@ -126,56 +126,8 @@ def flog(x):
     return ef * _LN2_HI + (ef * _LN2_LO + lf)
 
 # ------------------------------------------------------------------------------------------------
-# Ziggurat normal (Marsaglia & Tsang 2000, 256 layers) on the counter-based bits of hwsnn.rng:
-# the common path costs one hash and a table lookup instead of Box-Muller's log/sqrt/cos.
-def _zig_tables(n=256, r=3.6541528853610088, v=0.00492867323399):
-    f = lambda x: math.exp(-0.5 * x * x)  # noqa: E731
-    x = np.zeros(n + 1)
-    x[0] = v / f(r)
-    x[1] = r
-    for i in range(1, n - 1):
-        x[i + 1] = math.sqrt(-2.0 * math.log(v / x[i] + f(x[i])))
-    x[n] = 0.0
-    return x, np.exp(-0.5 * x * x), r
-
-
-ZIG_X, ZIG_F, ZIG_R = _zig_tables()
-_U64_FF = np.uint64(0xFF)
-_U64_8 = np.uint64(8)
-_U64_1 = np.uint64(1)
-_U64_11 = np.uint64(11)
-_SALT = np.uint64(0xA0761D6478BD642F)
+# key salt of a device's second read-noise draw (the additive term)
 _SALT2 = np.uint64(0xE7037ED1A0B428DB)
-_INV53 = 1.0 / 9007199254740992.0
-
-
-@njit(cache=True, inline="always")
-def znormal(k, index, counter):
-    """Standard normal for (key, index, counter) by the ziggurat method (exact distribution)."""
-    attempt = np.uint64(0)
-    while True:
-        kk = np.uint64(k) + attempt * _SALT
-        b = bits64(kk, index, counter)
-        layer = np.int64(b & _U64_FF)
-        neg = ((b >> _U64_8) & _U64_1) != 0
-        u = (np.float64(b >> _U64_11) + 0.5) * _INV53
-        x = u * ZIG_X[layer]
-        if x < ZIG_X[layer + 1]:
-            return -x if neg else x
-        k2 = kk ^ _SALT2
-        if layer == 0:  # tail beyond r (Marsaglia 1964)
-            j = np.uint64(0)
-            while True:
-                u1 = uniform(k2, index, np.uint64(counter) * np.uint64(2) + j * np.uint64(0x10000000000))
-                u2 = uniform(k2 ^ _SALT, index, np.uint64(counter) * np.uint64(2) + j * np.uint64(0x10000000000))
-                xt = -math.log(u1) / ZIG_R
-                if -2.0 * math.log(u2) > xt * xt:
-                    return -(ZIG_R + xt) if neg else ZIG_R + xt
-                j += np.uint64(1)
-        u2 = uniform(k2, index, counter)
-        if ZIG_F[layer] + u2 * (ZIG_F[layer + 1] - ZIG_F[layer]) < math.exp(-0.5 * x * x):
-            return -x if neg else x
-        attempt += np.uint64(1)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -415,9 +367,9 @@ def _write_one_py(i, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, s
     z1 = 0.0
     z2 = 0.0
     if cm != 0.0 or ca != 0.0 or need_st:
-        z1 = znormal(kw, i, c)  # write noise
+        z1 = normal(kw, i, c)  # write noise
         if need_st:
-            z2 = znormal(ks, i, c)  # volatile increment noise
+            z2 = normal(ks, i, c)  # volatile increment noise
     if cm != 0.0 or ca != 0.0:
         # d (1 + cm xi1) + ca sqrt(m) xi2 is Gaussian with variance (cm d)^2 + ca^2 m: one draw
         d = d + math.sqrt((cm * d) ** 2 + ca * ca * m) * z1
@@ -460,7 +412,7 @@ def _write_one_py(i, n, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, s
         lg = math.log(gt)
         mu = min(max(-0.0155 * lg + 0.0244, 0.049), 0.1)
         sg = min(max(-0.0125 * lg - 0.0059, 0.008), 0.045)
-        nu[i] = abs(mu + sg * znormal(knu, i, c))
+        nu[i] = abs(mu + sg * normal(knu, i, c))
     g_after = lo + win * _clip01(np.float64(gl[i]) + np.float64(gs[i]))  # stored values: now == t
     return v2 * 0.5 * (g_before + g_after) * fp[F_TPW] * m + v2 * fp[F_CLINE] * m
 
@@ -524,10 +476,10 @@ def _read_one_py(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, r
         if sa == 0.0:
             if sr == 0.0:
                 return g
-            g = g * (1.0 + sr * znormal(kr, i, rc))
+            g = g * (1.0 + sr * normal(kr, i, rc))
         else:
-            z1 = znormal(kr, i, rc)
-            z2 = znormal(kr ^ _SALT2, i, rc)
+            z1 = normal(kr, i, rc)
+            z2 = normal(kr ^ _SALT2, i, rc)
             g = g * (1.0 + sr * z1) + sa * (np.float64(gmax[i]) - gmin[i]) * z2
     else:
         if fp[F_READ_NOISE] == 0.0:
@@ -542,7 +494,7 @@ def _read_one_py(i, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, ip, kr, r
         arg = math.log((tt + tr) / (2.0 * tr))
         if arg < 0.0:
             arg = 0.0
-        g = g + abs(g) * fp[F_READ_NOISE] * qs * math.sqrt(arg) * znormal(kr, i, rc)
+        g = g + abs(g) * fp[F_READ_NOISE] * qs * math.sqrt(arg) * normal(kr, i, rc)
     return g if g > 0.0 else 0.0
 
 
@@ -619,9 +571,12 @@ def _populate_py(n, g_min, g_max, s_win, s_step, s_nl, s_tau, nl_p, nl_d, p_up, 
     a_p0 = nl_to_a_nb(nl_p)
     a_d0 = nl_to_a_nb(nl_d)
     for i in prange(n):
-        z0, z1 = normal_pair(kd, i, 0)
-        z2, z3 = normal_pair(kd, i, 1)
-        z4, z5 = normal_pair(kd, i, 2)
+        z0 = normal(kd, i, 0)
+        z1 = normal(kd, i, 1)
+        z2 = normal(kd, i, 2)
+        z3 = normal(kd, i, 3)
+        z4 = normal(kd, i, 4)
+        z5 = normal(kd, i, 5)
         z6 = normal(kd, i, 6)
         lo = g_min * math.exp(s_win * z0) if s_win > 0.0 else g_min
         hi = g_max * math.exp(s_win * z1) if s_win > 0.0 else g_max
@@ -676,24 +631,12 @@ SERIAL_BELOW = 16384
 #
 # Each block of ``BLK`` devices runs in two passes whose loops LLVM vectorises: (A) the normal
 # draws (ziggurat fast path on the counter-based bits; the ~1 % rejected draws are redone by the
-# scalar ``znormal`` in a fix-up loop, so every value equals ``znormal``'s), then (B) the branch-free
+# scalar ``hwsnn.rng.normal`` in a fix-up loop, so every value equals its), then (B) the branch-free
 # physics (selects instead of branches, ``fexp``/``flog`` instead of libm calls).  The per-device
 # arithmetic is one inline function shared by the dense, row and sparse kernels, so the same
 # events give bit-identical devices whichever kernel (and however many threads) ran them.
 BLK = 1024
 LBLK = 128  # event-list chunk
-
-
-@njit(cache=True, inline="always")
-def _zfast(k, index, counter):
-    """Ziggurat first attempt: the normal, or NaN where ``znormal`` would go on (rejection)."""
-    b = bits64(k, index, counter)
-    layer = np.int64(b & _U64_FF)
-    neg = ((b >> _U64_8) & _U64_1) != 0
-    u = (np.float64(np.int64(b >> _U64_11)) + 0.5) * _INV53
-    x = u * ZIG_X[layer]
-    z = -x if neg else x
-    return z if x < ZIG_X[layer + 1] else np.nan
 
 
 @njit(cache=True, inline="always", fastmath=FM)
@@ -767,7 +710,7 @@ def _wblock_dense_py(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, a
     # pass A: normals (vectorised ziggurat fast path, scalar fix-up of the rejected ones)
     if draw1:
         for ja in range(nb):
-            z1b[zo + ja] = _zfast(kw, i0 + ja, ev[i0 + ja])
+            z1b[zo + ja] = normal_first(kw, i0 + ja, ev[i0 + ja])
         for jc in range(nb):
             if z1b[zo + jc] != z1b[zo + jc]:
                 ic = i0 + jc
@@ -776,7 +719,7 @@ def _wblock_dense_py(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, a
         z1b[zo:zo + nb] = 0.0
     if need_st:
         for jd in range(nb):
-            z2b[zo + jd] = _zfast(ks, i0 + jd, ev[i0 + jd]) if nsrc[k0 + jd] > 0 else 0.0
+            z2b[zo + jd] = normal_first(ks, i0 + jd, ev[i0 + jd]) if nsrc[k0 + jd] > 0 else 0.0
         for jf in range(nb):
             if z2b[zo + jf] != z2b[zo + jf]:
                 i_f = i0 + jf
@@ -824,7 +767,7 @@ def _wblock_idx_py(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap,
     # pass A: normals (vectorised ziggurat fast path, scalar fix-up of the rejected ones)
     if draw1:
         for jb in range(nb):
-            z1b[zo + jb] = _zfast(kw, idx[k0 + jb], ev[idx[k0 + jb]])
+            z1b[zo + jb] = normal_first(kw, idx[k0 + jb], ev[idx[k0 + jb]])
         for jc in range(nb):
             if z1b[zo + jc] != z1b[zo + jc]:
                 ic = idx[k0 + jc]
@@ -833,7 +776,7 @@ def _wblock_idx_py(idx, i0, nsrc, k0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap,
         z1b[zo:zo + nb] = 0.0
     if need_st:
         for je in range(nb):
-            z2b[zo + je] = _zfast(ks, idx[k0 + je], ev[idx[k0 + je]]) if nsrc[k0 + je] > 0 else 0.0
+            z2b[zo + je] = normal_first(ks, idx[k0 + je], ev[idx[k0 + je]]) if nsrc[k0 + je] > 0 else 0.0
         for jf in range(nb):
             if z2b[zo + jf] != z2b[zo + jf]:
                 i_f = idx[k0 + jf]
@@ -935,13 +878,13 @@ def _rblock_py(out, o0, i0, nb, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, f
     noisy = noisy and (sr != 0.0 or sa != 0.0)
     if noisy:
         for ja in range(nb):
-            z1b[o0 + ja] = _zfast(kr, i0 + ja, rc)
+            z1b[o0 + ja] = normal_first(kr, i0 + ja, rc)
         for jb in range(nb):
             if z1b[o0 + jb] != z1b[o0 + jb]:
                 z1b[o0 + jb] = _znormal_fm(kr, i0 + jb, rc)
         if sa != 0.0:
             for jc in range(nb):
-                z2b[o0 + jc] = _zfast(kr ^ _SALT2, i0 + jc, rc)
+                z2b[o0 + jc] = normal_first(kr ^ _SALT2, i0 + jc, rc)
             for jd in range(nb):
                 if z2b[o0 + jd] != z2b[o0 + jd]:
                     z2b[o0 + jd] = _znormal_fm(kr ^ _SALT2, i0 + jd, rc)
@@ -1071,9 +1014,9 @@ _dense_chunk = _njit_noalias(_dense_chunk_py, "_dense_chunk", False)
 _rblock = _njit_noalias(_rblock_py, "_rblock", False)
 
 # the block kernels' scalar fix-up of rejected ziggurat draws (~1 % of them) calls this out-of-line
-# copy of ``znormal``, compiled with the block kernels' fast-math flags (the flags an inlined copy
+# copy of ``hwsnn.rng.normal``, compiled with the block kernels' fast-math flags (the flags an inlined copy
 # gets): the same values as inlining it at every fix-up site, at a fraction of the compile time
-_znormal_fm = njit(cache=True, fastmath=FM)(_twin(znormal.py_func, "_znormal_fm"))
+_znormal_fm = njit(cache=True, fastmath=FM)(_twin(normal.py_func, "_znormal_fm"))
 
 # parallel kernels and their serial twins (prange runs as range without parallel=True)
 pulse_seg_fast = _njit_noalias(_pulse_seg_py, "pulse_seg_fast", True)

@@ -458,7 +458,8 @@ def _build_crossbar(cfg, n_in: int, n_exc: int, seed: int):
     from hwsnn.crossbar import Crossbar
 
     syn = cfg.synapse
-    return Crossbar(syn.device.resolve(), n_in, n_exc, config=syn.crossbar, seed=seed)
+    # column storage: the write-back reads and writes the weight columns of the neurons that fired
+    return Crossbar(syn.device.resolve(), n_in, n_exc, config=syn.crossbar, seed=seed, layout="columns")
 
 
 def _check_fast_path(xb) -> None:

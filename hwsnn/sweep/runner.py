@@ -12,7 +12,7 @@ from typing import Any
 from hwsnn.errors import HwsnnError
 from hwsnn.sweep.spec import METRIC_NAMES, ResolvedSpec, Unit, plan_units
 from hwsnn.sweep.store import ResultStore, row_schema
-from hwsnn.sweep.work import open_executor, run_unit
+from hwsnn.sweep.work import open_executor, run_unit, warm_kernels
 
 __all__ = ["run_sweep", "SweepReport", "summary_table"]
 
@@ -75,6 +75,12 @@ def run_sweep(rs: ResolvedSpec, out: str | Path, *, workers: int | None = None, 
             rep.seconds = time.perf_counter() - t0
             return rep
         paths = [a.path for a in rs.axes]
+        if unit is run_unit and workers != 0 and scheduler is None:
+            # local workers share this machine's kernel caches: fill them once, here
+            try:
+                log(f"kernels ready in {warm_kernels(todo[0].config):.1f} s")
+            except Exception as exc:  # noqa: BLE001 - the unit itself will record the error
+                log(f"kernel warm-up failed ({type(exc).__name__}: {exc}); the units will report it")
         with open_executor(workers, scheduler=scheduler, dask_local=dask_local, threads=threads) as info:
             rep.executor = info.label
             log(f"{len(todo)} unit(s) on {info.label}, {info.threads} Numba thread(s) per unit")

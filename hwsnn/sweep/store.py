@@ -11,8 +11,9 @@ Layout of a results folder ``DIR``::
 Names starting with ``_`` or ``.`` are skipped by Parquet dataset readers, so
 ``pandas.read_parquet(DIR)`` reads exactly the compacted table.
 
-**Atomicity.**  Every file is written to a temporary name in the same folder, flushed and fsynced,
-then renamed over its final name with :func:`os.replace` (atomic on POSIX), so a reader or a
+**Atomicity.**  Every file is written by :func:`hwsnn.io.atomic_write` to a temporary name in the
+same folder, flushed to disk (``fsync``), then renamed over its final name with
+:func:`os.replace` (atomic on POSIX), so a reader or a
 ``kill -9`` sees either the old or the new file, never a partial one.  Only the driver process
 writes (workers return rows), under a :class:`filelock.FileLock`.  The compacted table is
 rewritten after completions (at most once per ``compact_every`` seconds) and at the end; if the
@@ -23,8 +24,6 @@ driver is killed in between, the next run re-compacts from ``_points`` first, an
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -32,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hwsnn.errors import HwsnnError
+from hwsnn.io import atomic_write
 
 __all__ = ["ResultStore", "read_results", "row_schema"]
 
@@ -62,39 +62,11 @@ def row_schema(axis_paths: list[str], axis_values: list[list[Any]], metrics: Ite
 
 
 def _atomic_write_table(table: pa.Table, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pq.write_table(table, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp), fsync=True)
 
 
 def _atomic_write_text(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), fsync=True)
 
 
 class ResultStore:
@@ -160,7 +132,6 @@ class ResultStore:
         t = pa.Table.from_pylist([{n: row.get(n) for n in self.schema.names}], schema=self.schema)
         p = self.point_path(int(row["point"]), int(row["repeat"]))
         _atomic_write_table(t, p)
-        _fsync_dir(self.points_dir)
         self.rows[(int(row["point"]), int(row["repeat"]))] = t.to_pylist()[0]
 
     def compact(self) -> Path:
@@ -169,7 +140,6 @@ class ResultStore:
         t = pa.Table.from_pylist([{n: r.get(n) for n in self.schema.names} for r in rows], schema=self.schema)
         out = self.root / "results.parquet"
         _atomic_write_table(t, out)
-        _fsync_dir(self.root)
         return out
 
 

@@ -32,7 +32,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-__all__ = ["run_unit", "open_executor", "ExecutorInfo", "THREAD_VARS"]
+__all__ = ["run_unit", "warm_kernels", "open_executor", "ExecutorInfo", "THREAD_VARS"]
 
 THREAD_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 """Environment variables set to the threads per unit for spawned workers."""
@@ -93,6 +93,26 @@ def run_unit(task: dict[str, Any]) -> dict[str, Any]:
         row["error"] = f"{type(exc).__name__}: {exc}{where}"
     row["wall_s"] = time.perf_counter() - p0
     return row
+
+
+def warm_kernels(config: dict[str, Any]) -> float:
+    """Compile (or load from the on-disk caches) the kernels a unit of ``config`` runs, in this
+    process: a two-sample run of the same config (every backend, write-back and evaluation path).
+
+    The driver calls it before it starts local workers, so that on a cold cache the workers load
+    the compiled kernels instead of each compiling its own copy at the same time.  Returns the
+    seconds it took.
+    """
+    from hwsnn.config import parse_config
+    from hwsnn.tasks.run import run_experiment
+
+    t0 = time.perf_counter()
+    cfg = parse_config(config)
+    cfg = cfg.with_overrides({"task.n_train": 2, "task.n_test": 2, "task.epochs": 1, "task.kmeans": False,
+                              "task.seeds": [cfg.task.seeds[0]], "task.curve_points": 1})
+    with tempfile.TemporaryDirectory(prefix="hwsnn-warm-") as d:
+        run_experiment(cfg, d, figures=False)
+    return time.perf_counter() - t0
 
 
 @dataclass

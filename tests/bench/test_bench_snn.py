@@ -101,6 +101,11 @@ def test_poisson_raster_rate_and_determinism():
     assert r1.dtype == bool and r1.shape == (2, 20000, 3)
     np.testing.assert_array_equal(r1, r2)
     assert not np.array_equal(r1, r3)
+    # the bench draws through the engine's one encoder, an independent counter base per sample
+    from hwsnn.snn.encoders import poisson_raster as encode
+
+    np.testing.assert_array_equal(r1[1], encode(x[1] * 100.0, 20000, 0.5e-3, 3, counter0=1 << 24).astype(bool))
+    assert not np.array_equal(r1[0], r1[1])
     rate = r1.mean(axis=1) / 0.5e-3  # Hz
     assert np.all(rate[:, 0] == 0)
     np.testing.assert_allclose(rate[:, 1], 50.0, rtol=0.1)

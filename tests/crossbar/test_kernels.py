@@ -15,9 +15,19 @@ def route(n, scheme, mode, side=None, n_out=3, rows=(0, 2), cols=(0, 1, 2)):
     cnt = np.empty(n.size, np.int64)
     use = side is not None
     side = np.asarray(side if use else np.zeros((1, 1)), np.int8)
-    k = K.route_pulses(n, np.array(rows, np.int64), np.array(cols, np.int64), scheme, mode, side, use, dev_cols,
-                       n_out, flat, cnt)
-    return dict(zip(flat[:k].tolist(), cnt[:k].tolist()))
+    out = []
+    for by_column in (False, True):
+        k = K.route_pulses(n, np.array(rows, np.int64), np.array(cols, np.int64), scheme, mode, side, use,
+                           dev_cols, n_out, flat, cnt, by_column)
+        out.append((flat[:k].copy(), cnt[:k].copy()))
+    (fr, cr), (fc, cc) = out
+    # both orders route the same pulses; row order is row-major, column order is column-major
+    # storage order (device column, then row), strictly increasing in either storage
+    assert dict(zip(fr.tolist(), cr.tolist())) == dict(zip(fc.tolist(), cc.tolist()))
+    assert np.all(np.diff(fr) > 0)
+    col_major = (fc % dev_cols) * (max(rows) + 1) + fc // dev_cols
+    assert np.all(np.diff(col_major) > 0)
+    return dict(zip(fr.tolist(), cr.tolist()))
 
 
 N = [[2, 0, -3], [0, 1, -1]]

@@ -221,13 +221,23 @@ def test_conductance_always_within_device_window(d, events, seed):
         (lambda a: a.pulses_for(np.ones((5, 5))), "g_target"),
         (lambda a: a.pulses_for(np.array([np.nan])), "g_target"),
         (lambda a: a.conductance(rows=np.array([[0]])), "rows"),
+        (lambda a: a.conductance(cols=np.array([4])), "cols"),
+        (lambda a: a.long_term(rows=np.array([3])), "rows"),
+        (lambda a: a.pulses_for(np.ones(4), rows=np.array([-1])), "rows"),
     ],
 )
-def test_bad_calls_raise_config_error(call, field):
-    a = DeviceArray(STO, (3, 4))
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_bad_calls_raise_config_error(call, field, layout):
+    a = DeviceArray(STO, (3, 4), layout=layout)
     with pytest.raises(ConfigError) as ei:
         call(a)
     assert ei.value.field == field
+
+
+def test_bad_layout_names_the_field():
+    with pytest.raises(ConfigError) as ei:
+        DeviceArray(STO, (2, 2), layout="diagonal")
+    assert ei.value.field == "layout"
 
 
 @pytest.mark.parametrize("shape,seed,field", [((0, 3), 0, "shape"), ((3,), 0, "shape"), ((2, 2), -1, "seed"), ("ab", 0, "shape")])

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from hwsnn.errors import ConfigError, HwsnnError
+from hwsnn.io import TMP_MARK
 from hwsnn.sweep import derive_seed, design_points, parse_spec, plan_units, read_results, run_sweep
 from hwsnn.sweep.spec import SweepSpec, unit_cube
 
@@ -137,7 +138,30 @@ def test_store_resume_retry_failed(tmp_path, monkeypatch):
     df = pd.read_parquet(tmp_path)
     assert (df["status"] == "ok").all()
     _check_rows(df, units)
-    assert not list(tmp_path.rglob(".tmp-*"))
+    assert not list(tmp_path.rglob(f"*{TMP_MARK}*"))
+    # result files get normal permissions (0o666 minus the umask), like every other hwsnn output
+    umask = os.umask(0)
+    os.umask(umask)
+    for f in [tmp_path / "results.parquet", tmp_path / "_spec.json", *(tmp_path / "_points").glob("*")]:
+        assert f.stat().st_mode & 0o777 == 0o666 & ~umask, f
+
+
+def test_store_flushes_each_point_to_disk_before_it_counts(tmp_path, monkeypatch):
+    # a resumed sweep trusts every point file: each one is fsynced before its rename, and the
+    # folder entry after it
+    synced = []
+    real = os.fsync
+
+    def spy(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    run_sweep(spec(), tmp_path, workers=0, progress=False, unit=fake_unit)
+    points = sorted((tmp_path / "_points").glob("p*.parquet"))
+    assert points
+    assert sum(TMP_MARK in s and "/_points/" in s for s in synced) == len(points)
+    assert sum(s.endswith("/_points") for s in synced) == len(points)
 
 
 def test_store_refuses_another_spec_and_a_second_writer(tmp_path):
@@ -246,3 +270,26 @@ def test_same_metrics_on_process_pools_of_1_and_2_workers_and_local_dask(tmp_pat
     ref = _metrics(tmp_path / "p1")
     for other in ("p2", "d2"):
         pd.testing.assert_frame_equal(ref, _metrics(tmp_path / other), check_exact=True)
+
+
+def test_driver_warms_the_kernel_caches_once_before_local_workers(tmp_path, monkeypatch):
+    # on a cold cache every spawned worker would compile the same kernels at the same time
+    import hwsnn.sweep.runner as runner
+    import hwsnn.sweep.work as work
+
+    calls = []
+    monkeypatch.setattr(runner, "warm_kernels", lambda cfg: calls.append(cfg) or 0.0)
+    monkeypatch.setattr(runner, "run_unit", fake_unit)  # the real unit, as far as the driver can tell
+    rs = spec()
+    run_sweep(rs, tmp_path / "pool", workers=1, progress=False, unit=fake_unit, log=lambda m: None)
+    assert len(calls) == 1 and calls[0] == plan_units(rs)[0].config
+    run_sweep(rs, tmp_path / "inline", workers=0, progress=False, unit=fake_unit, log=lambda m: None)
+    assert len(calls) == 1  # in-process units compile in the driver anyway
+
+    # the warm-up itself is a two-sample run of the unit's config
+    seen = []
+    monkeypatch.setattr("hwsnn.tasks.run.run_experiment", lambda cfg, out, figures=True: seen.append(cfg))
+    work.warm_kernels(plan_units(rs)[0].config)
+    (cfg,) = seen
+    assert (cfg.task.n_train, cfg.task.n_test, cfg.task.epochs, len(cfg.task.seeds)) == (2, 2, 1, 1)
+    assert cfg.network.n_exc == 6 and cfg.synapse.backend == "ideal"
