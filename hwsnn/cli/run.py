@@ -45,7 +45,8 @@ def register(sub) -> None:
     p.add_argument("--synapse", choices=("ideal", "integer", "int8", "crossbar"),
                    help="override synapse.backend ('int8' is the old name of 'integer')")
     p.add_argument("--baseline", choices=("ideal", "integer", "int8", "crossbar", "none"), help="override task.baseline")
-    p.add_argument("--dataset", choices=("digits", "mnist"), help="override task.dataset")
+    p.add_argument("--dataset", choices=("digits", "mnist", "event_digits", "event_mnist"),
+                   help="override task.dataset")
     p.add_argument("--n-exc", type=int_in(1), metavar="N",
                    help="override network.n_exc (at most the training samples used, with the k-means reference)")
     p.add_argument("--n-train", type=int_in(0), metavar="N",
@@ -91,8 +92,9 @@ def check_run(cfg, flags: dict[str, str] | None = None, warn=None) -> dict[str, 
         return f"{flags[dotted]} ({dotted})" if dotted in flags else dotted
 
     rs = cfg.task
-    ds = load_dataset(rs.dataset, seed=rs.seeds[0])
-    tr, te = len(ds.x_train), len(ds.x_test)
+    # sizes only: an event dataset records its samples on first use of x_train / x_test
+    ds = load_dataset(rs.dataset, seed=rs.seeds[0], events=rs.events)
+    tr, te = ds.n_train, ds.n_test
     if rs.n_train > tr:
         raise ConfigError(name("task.n_train"), f"{rs.n_train} exceeds the {tr} training samples of {rs.dataset} "
                                                 f"(0 = all)")
@@ -108,7 +110,7 @@ def check_run(cfg, flags: dict[str, str] | None = None, warn=None) -> dict[str, 
                                                      f"as clusters; lower it, or set task.kmeans = false")
         if warn:
             warn(f"{name('network.n_exc')}: {msg}; most neurons will never be trained")
-    n_in = ds.x_train.shape[1]
+    n_in = ds.n_in
     if n_in * n_exc > MAX_SYNAPSES:
         raise ConfigError(name("network.n_exc"), f"{n_exc} neurons x {n_in} inputs = {n_in * n_exc:,} synapses, "
                                                  f"more than the {MAX_SYNAPSES:,} a run supports")

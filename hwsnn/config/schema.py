@@ -34,6 +34,7 @@ from hwsnn.engine.neurons import DiehlCookNeuron
 from hwsnn.engine.rules.stdp import TripletSTDP
 from hwsnn.engine.synergy import SynergyConfig
 from hwsnn.errors import ConfigError
+from hwsnn.tasks.events import EventParams
 
 __all__ = [
     "Section", "TaskSection", "NetworkSection", "HomeostasisSection", "ScheduleSection", "IntegerSection",
@@ -78,9 +79,15 @@ class Section(Params):
 class TaskSection(Section):
     """What to train and evaluate, how long, with which seeds."""
 
-    dataset: Literal["digits", "mnist"] = "digits"
+    dataset: Literal["digits", "mnist", "event_digits", "event_mnist"] = "digits"
     """``"digits"`` (scikit-learn 8x8, seeded stratified 1,297 / 500 split) or ``"mnist"`` (8,000 / 2,000
-    split of the shipped MNIST test set).  The number of inputs follows the dataset (64 or 784)."""
+    split of the shipped MNIST test set), presented as Poisson rates; ``"event_digits"`` /
+    ``"event_mnist"``: the same images and splits recorded by the simulated event camera of
+    ``task.events`` (three saccades, an ON and an OFF input per pixel), presented as event rasters
+    (each recording scaled onto ``schedule.t_present``; no re-presentation).  The number of inputs
+    follows the dataset (64, 784, 128 or 1,568)."""
+    events: EventParams = EventParams()
+    """The simulated event camera of the event datasets (ignored by ``"digits"`` and ``"mnist"``)."""
     seeds: Annotated[tuple[Annotated[Int, Field(ge=0, le=2**31 - 1)], ...], Field(min_length=1)] = (0,)
     """Seeds; each seed gives its own split, initial weights, Poisson inputs and devices (one network
     per seed and backend)."""
@@ -99,6 +106,12 @@ class TaskSection(Section):
     """Also report the k-means (``network.n_exc`` clusters) + label-vote reference."""
     baseline: Literal["ideal", "integer", "crossbar", "none"] = "ideal"
     """Backend trained alongside the main one (``synapse.backend``) for comparison; ``"none"`` to skip."""
+    test_delay: Annotated[Float, Field(ge=0)] = 0.0
+    """Time between the end of training and the test, labelling and test passes (s).  On the
+    crossbar backend the devices' clock advances by this much (drift, volatile relaxation) and
+    every weight is re-read (and the column gain re-measured when
+    ``synapse.write_back.column_gain``) before the test; the ideal and integer backends have no
+    clock, so it has no effect on them."""
 
     @field_validator("baseline", mode="before")
     @classmethod

@@ -516,8 +516,7 @@ class CrossbarWriteBack:
         net, p = self.net, self.p
         w_max, target = net.w_max, net.norm_target
         comp = net.components
-        views = [(net.tiles[m], net.wc[m], net.dwc[m]) for m in range(len(net.tiles))] if comp else \
-            [(net.xb, net.w, net.dw)]
+        views = self._views()
         cols = np.empty(0, np.int64)
         written = [cols for _ in views]
         if learn:
@@ -542,8 +541,7 @@ class CrossbarWriteBack:
             xb.advance(t_s)
         self.count += 1
         if self.count % p.refresh == 0:
-            for xb, w, _acc in views:
-                w[:] = np.asarray(xb.weights(), np.float64) * w_max
+            self._reread(views)
             refresh = True
         elif cols.size:
             for (xb, w, _acc), tc in zip(views, written):
@@ -555,6 +553,28 @@ class CrossbarWriteBack:
             self.update_gain()
         elif cols.size:
             self.update_gain(cols)
+
+    def _views(self):
+        net = self.net
+        if net.components:
+            return [(net.tiles[m], net.wc[m], net.dwc[m]) for m in range(len(net.tiles))]
+        return [(net.xb, net.w, net.dw)]
+
+    def _reread(self, views) -> None:
+        for xb, w, _acc in views:
+            w[:] = np.asarray(xb.weights(), np.float64) * self.net.w_max
+
+    def idle(self, seconds: float) -> None:
+        """Let ``seconds`` pass without input (e.g. between training and test): every tile's clock
+        advances (drift, volatile relaxation), every weight is re-read and the column gain
+        re-measured, as at a periodic refresh."""
+        views = self._views()
+        for xb, _w, _acc in views:
+            xb.advance(seconds)
+        self._reread(views)
+        if self.net.components:
+            self.net._effective()
+        self.update_gain()
 
     def _write(self, xb, w, acc, cols) -> None:
         """Write the accumulated changes ``acc`` of columns ``cols`` into tile ``xb`` as pulses."""

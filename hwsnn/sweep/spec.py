@@ -27,7 +27,8 @@ number ``floor(u * len(values))`` (so a Latin hypercube stratifies a discrete ax
 
 **Seeds.**  Repeat ``r`` of point ``i`` runs with ``task.seeds = [s]`` where ``s`` is the first
 32-bit word of ``numpy.random.SeedSequence([seed, i, r])`` masked to 31 bits: distinct for every
-(point, repeat) with overwhelming probability, stable across runs, machines and executors.  A spec
+(point, repeat) with overwhelming probability, stable across runs, machines and executors.  With
+``paired = true`` every point uses ``i = 0``: repeat ``r`` has the same seed at every point.  A spec
 that sets ``task.seeds`` itself (in ``set`` or as an axis) uses those seeds and must have
 ``repeats = 1``.
 """
@@ -121,6 +122,10 @@ class SweepSpec(BaseModel):
     """Runs per point, each with its own derived seed."""
     seed: Int = Field(0, ge=0, le=2**63 - 1)
     """Master seed (design sampling and derived run seeds)."""
+    paired: Bool = False
+    """Give repeat ``r`` the same derived seed at every point (common random numbers: the same split,
+    initial weights and inputs along the axes, so differences between points are paired and less
+    noisy); false = a distinct seed for every (point, repeat)."""
     metrics: list[Str] = Field(default_factory=lambda: ["accuracy"], min_length=1)
     """Metrics shown in the summary and plotted (columns of the results table)."""
 
@@ -333,7 +338,7 @@ def plan_units(rs: ResolvedSpec) -> list[Unit]:
         plain = to_plain(cfg)
         for r in range(spec.repeats):
             c = json.loads(json.dumps(plain))
-            seed = int(c["task"]["seeds"][0]) if spec.own_seeds else derive_seed(spec.seed, i, r)
+            seed = int(c["task"]["seeds"][0]) if spec.own_seeds else derive_seed(spec.seed, 0 if spec.paired else i, r)
             if not spec.own_seeds:
                 c["task"]["seeds"] = [seed]
             units.append(Unit(i, r, seed, tuple(vals), c, config_hash(c)))

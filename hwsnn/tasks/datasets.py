@@ -9,6 +9,10 @@ stratified train/test split, so experiments are reproducible per seed and never 
 
 The MNIST files are in the original idx format (``t10k-images-idx3-ubyte.gz`` and
 ``t10k-labels-idx1-ubyte.gz``); :func:`load_mnist_idx` parses any idx file (gzip or raw).
+
+``"event_digits"`` and ``"event_mnist"`` are the same images and splits recorded by a simulated
+event camera (:class:`hwsnn.tasks.events.EventDataset`, parameters
+:class:`hwsnn.tasks.events.EventParams`): ``n_in`` is ``2 * pixels`` (ON and OFF channels).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from hwsnn.errors import ConfigError
 __all__ = ["Dataset", "load_dataset", "load_mnist_idx", "mnist_file", "DATASETS"]
 
 #: Names accepted by :func:`load_dataset`.
-DATASETS = ("digits", "mnist")
+DATASETS = ("digits", "mnist", "event_digits", "event_mnist")
 
 # idx type codes (third byte of the magic number) -> big-endian numpy dtype.
 _IDX_DTYPES = {
@@ -185,35 +189,42 @@ def _stratified_split(y: np.ndarray, n_test: int, seed: int) -> tuple[np.ndarray
     return np.asarray(tr), np.asarray(te)
 
 
-def load_dataset(name: str, seed: int = 0, *, n_test: int | None = None) -> Dataset:
+def load_dataset(name: str, seed: int = 0, *, n_test: int | None = None, events=None):
     """Load a dataset with a seeded stratified train/test split.
 
     Parameters
     ----------
-    name : {"digits", "mnist"}
+    name : {"digits", "mnist", "event_digits", "event_mnist"}
         ``"digits"``: scikit-learn's 1,797 8x8 digits, pixel/16, split 1,297 train / 500 test.
         ``"mnist"``: the 10,000-image MNIST test set shipped with hwsnn, pixel/255, split
-        8,000 train / 2,000 test.
+        8,000 train / 2,000 test.  ``"event_digits"`` / ``"event_mnist"``: the same images and
+        split, each recorded by the simulated event camera (an
+        :class:`hwsnn.tasks.events.EventDataset`; recordings are made on first use).
     seed : int, optional
-        Seed of the split (the same seed always gives the same split).
+        Seed of the split (the same seed always gives the same split); for the event datasets
+        also of the sensor's mismatch, noise and jitter.
     n_test : int, optional
         Override the number of test samples (default 500 for digits, 2,000 for MNIST).
+    events : hwsnn.tasks.events.EventParams, optional
+        The event camera of the event datasets (default ``EventParams()``); ignored by the
+        static ones.
 
     Returns
     -------
-    Dataset
+    Dataset or hwsnn.tasks.events.EventDataset
 
     Raises
     ------
     ConfigError
-        Unknown ``name``, invalid ``n_test`` or ``seed``, or missing/corrupt data files.
+        Unknown ``name``, invalid ``n_test``, ``seed`` or ``events``, or missing/corrupt data files.
     """
     if not isinstance(name, str) or name.lower() not in DATASETS:
         raise ConfigError("dataset", f"unknown dataset {name!r}; expected one of {list(DATASETS)}")
     name = name.lower()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError("seed", f"must be a non-negative integer, got {seed!r}")
-    if name == "digits":
+    static = name[len("event_"):] if name.startswith("event_") else name
+    if static == "digits":
         from sklearn.datasets import load_digits
 
         d = load_digits()
@@ -234,6 +245,8 @@ def load_dataset(name: str, seed: int = 0, *, n_test: int | None = None) -> Data
     ):
         raise ConfigError("n_test", f"must be an integer in [{n_classes}, {len(y) - n_classes}], got {n_test!r}")
     tr, te = _stratified_split(y, int(n_test), int(seed))
+    if static != name:
+        return _event_dataset(name, x, y, shape, tr, te, int(seed), events)
     return Dataset(
         name=name,
         x_train=np.ascontiguousarray(x[tr]),
@@ -242,4 +255,25 @@ def load_dataset(name: str, seed: int = 0, *, n_test: int | None = None) -> Data
         y_test=y[te].copy(),
         image_shape=shape,
         seed=int(seed),
+    )
+
+
+def _event_dataset(name, x, y, shape, tr, te, seed: int, events):
+    """The event-camera recordings of a static dataset's split; the recording id of an image is its
+    index in the full static set."""
+    from hwsnn.tasks.events import EventDataset, EventParams
+
+    params = EventParams() if events is None else events
+    if not isinstance(params, EventParams):
+        raise ConfigError("events", f"must be an EventParams, got {type(events).__name__}")
+    return EventDataset(
+        name=name,
+        images_train=np.ascontiguousarray(x[tr]).reshape(-1, *shape),
+        y_train=y[tr].copy(),
+        ids_train=np.asarray(tr, np.int64),
+        images_test=np.ascontiguousarray(x[te]).reshape(-1, *shape),
+        y_test=y[te].copy(),
+        ids_test=np.asarray(te, np.int64),
+        params=params,
+        seed=seed,
     )

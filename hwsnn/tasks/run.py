@@ -70,9 +70,9 @@ def run_experiment(
     first: dict[str, dict] = {}
     image_shape = None
     for seed in rs.seeds:
-        ds = load_dataset(rs.dataset, seed=seed)
+        ds = load_dataset(rs.dataset, seed=seed, events=rs.events)
         image_shape = ds.image_shape
-        n_train = min(rs.n_train or len(ds.x_train), len(ds.x_train))
+        n_train = min(rs.n_train or ds.n_train, ds.n_train)
         do_kmeans = rs.kmeans and cfg.network.n_exc <= n_train
         if rs.kmeans and not do_kmeans and log and seed == rs.seeds[0]:
             log(f"k-means reference skipped: {cfg.network.n_exc} clusters (network.n_exc) need at least as many "
@@ -82,6 +82,7 @@ def run_experiment(
                 cfg, ds, syn, seed, rs.epochs, progress,
                 curve_points=rs.curve_points,
                 curve=rs.curve,
+                test_delay=rs.test_delay,
                 n_train=rs.n_train or None,
                 n_test=rs.n_test or None,
                 desc=f"{syn} seed {seed}",

@@ -6,6 +6,11 @@ neuron, the rules and the three synapse backends.  This module trains it unsuper
 (:func:`train_and_evaluate`: seeded random order per epoch, accuracy curve), labels each neuron
 with the class of its highest mean response (:func:`assign_labels`, Diehl & Cook) and classifies
 by vote (:func:`predict`).
+
+Static datasets are presented as Poisson rates (:meth:`LayerNetwork.present`); the event datasets
+(:class:`hwsnn.tasks.events.EventDataset`) as their recordings' input rasters
+(:meth:`LayerNetwork.present_raster`), encoded once per dataset and presentation length and kept
+in memory for every epoch and the labelling and test passes.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 
 from hwsnn.engine.layer import LayerNetwork
 from hwsnn.errors import ConfigError
+from hwsnn.tasks.events import EncodedEvents, EventDataset
 
 if TYPE_CHECKING:
     from hwsnn.config import RunConfig
@@ -28,6 +34,7 @@ __all__ = [
     "train_and_evaluate",
     "evaluate",
     "confusion_matrix",
+    "wait",
 ]
 
 
@@ -60,17 +67,47 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
     return cm
 
 
-def _responses(net: LayerNetwork, x: np.ndarray, tick: Callable[[], None] | None) -> np.ndarray:
-    out = np.empty((x.shape[0], net.n_exc), np.int64)
-    for s in range(x.shape[0]):
-        out[s] = net.present(x[s], learn=False)
+def _present(net: LayerNetwork, x, s: int, learn: bool) -> np.ndarray:
+    """Present sample ``s`` of ``x``: Poisson rates (an array of images) or an event raster."""
+    if isinstance(x, EncodedEvents):
+        return net.present_raster(x.raster(s), learn=learn)
+    return net.present(x[s], learn=learn)
+
+
+def _responses(net: LayerNetwork, x, tick: Callable[[], None] | None) -> np.ndarray:
+    out = np.empty((len(x), net.n_exc), np.int64)
+    for s in range(len(x)):
+        out[s] = _present(net, x, s, False)
         if tick:
             tick()
     return out
 
 
+def _event_view(net: LayerNetwork, dataset: EventDataset, n_train: int | None, n_test: int | None) -> "_View":
+    """The first ``n_train`` / ``n_test`` recordings encoded onto the network's presentation steps."""
+    n_tr = dataset.n_train if n_train is None else min(int(n_train), dataset.n_train)
+    n_te = dataset.n_test if n_test is None else min(int(n_test), dataset.n_test)
+    return _View(dataset.encoded("train", net.n_on, n_tr), dataset.y_train[:n_tr],
+                 dataset.encoded("test", net.n_on, n_te), dataset.y_test[:n_te])
+
+
+def wait(net: LayerNetwork, seconds: float) -> None:
+    """Let ``seconds`` pass without input (the test delay): on the crossbar backend the devices'
+    clock advances (drift, volatile relaxation), every weight is re-read and, with
+    ``synapse.write_back.column_gain``, the column gain re-measured (a full refresh); the ideal and
+    integer backends have no clock, so nothing changes."""
+    seconds = float(seconds)
+    if not (np.isfinite(seconds) and seconds >= 0):
+        raise ConfigError("test_delay", f"must be a non-negative number of seconds, got {seconds!r}")
+    if seconds == 0 or net.write_back is None:
+        return
+    net.write_back.idle(seconds)
+
+
 def evaluate(net: LayerNetwork, dataset, tick=None) -> dict[str, Any]:
     """Label neurons from a learning-off pass over the training set, then test by vote."""
+    if isinstance(dataset, EventDataset):
+        dataset = _event_view(net, dataset, None, None)
     n_classes = int(max(dataset.y_train.max(), dataset.y_test.max())) + 1
     r_train = _responses(net, dataset.x_train, tick)
     assignments = assign_labels(r_train, dataset.y_train, n_classes)
@@ -112,6 +149,7 @@ def train_and_evaluate(
     n_test: int | None = None,
     desc: str | None = None,
     curve: str = "online",
+    test_delay: float = 0.0,
 ) -> dict[str, Any]:
     """Train the network unsupervised on ``dataset`` and evaluate it.
 
@@ -129,8 +167,10 @@ def train_and_evaluate(
         The network, rules, synapse hardware and schedule (its ``task`` section is not read here:
         the caller passes the dataset, backend, seed and lengths).
     dataset
-        A :class:`hwsnn.tasks.datasets.Dataset` (``x_train``, ``y_train``, ``x_test``, ``y_test``);
-        the number of inputs is its ``n_in``.
+        A :class:`hwsnn.tasks.datasets.Dataset` (``x_train``, ``y_train``, ``x_test``, ``y_test``),
+        presented as Poisson rates, or a :class:`hwsnn.tasks.events.EventDataset`, presented as
+        event rasters (encoded once onto the presentation steps, cached in the dataset); the number
+        of inputs is its ``n_in``.
     synapse : {"ideal", "integer", "crossbar"}, optional
         Synapse backend (default: ``cfg.synapse.backend``).
     seed : int
@@ -141,6 +181,11 @@ def train_and_evaluate(
         ``progress(total=..., desc=...)`` returning a tqdm-like bar (``update``/``close``).
     n_train, n_test : int, optional
         Use only the first ``n_train`` training / ``n_test`` test samples (quick runs).
+    test_delay : float, optional
+        Seconds between the end of training and the final labelling and test passes (see
+        :func:`wait`; crossbar only, no effect on the ideal and integer backends).  With
+        ``curve="test"`` the delay comes before the last checkpoint's passes, which are the final
+        ones.
 
     Returns
     -------
@@ -155,16 +200,24 @@ def train_and_evaluate(
         raise ConfigError("epochs", f"must be an integer in [0, 10000], got {epochs!r}")
     if curve not in ("online", "test"):
         raise ConfigError("curve", f"must be one of ['online', 'test'], got {curve!r}")
+    test_delay = float(test_delay)
+    if not (np.isfinite(test_delay) and test_delay >= 0):
+        raise ConfigError("test_delay", f"must be a non-negative number of seconds, got {test_delay!r}")
     synapse = synapse or cfg.synapse.backend
-    x_tr, y_tr = dataset.x_train, dataset.y_train
-    x_te, y_te = dataset.x_test, dataset.y_test
-    if n_train is not None:
-        x_tr, y_tr = x_tr[:n_train], y_tr[:n_train]
-    if n_test is not None:
-        x_te, y_te = x_te[:n_test], y_te[:n_test]
-    ds = _View(x_tr, y_tr, x_te, y_te)
+    events = isinstance(dataset, EventDataset)
+    if not events:
+        x_tr, y_tr = dataset.x_train, dataset.y_train
+        x_te, y_te = dataset.x_test, dataset.y_test
+        if n_train is not None:
+            x_tr, y_tr = x_tr[:n_train], y_tr[:n_train]
+        if n_test is not None:
+            x_te, y_te = x_te[:n_test], y_te[:n_test]
+        ds = _View(x_tr, y_tr, x_te, y_te)
     t_start = time.perf_counter()
     net = LayerNetwork(cfg, dataset.n_in, seed, backend=synapse)
+    if events:
+        ds = _event_view(net, dataset, n_train, n_test)
+        x_tr, y_tr, x_te, y_te = ds.x_train, ds.y_train, ds.x_test, ds.y_test
     n_classes = int(max(y_tr.max(), y_te.max())) + 1
     total = epochs * len(x_tr)
     cps = _checkpoints(total, curve_points) if (total and curve == "test") else []
@@ -188,7 +241,7 @@ def train_and_evaluate(
         order = order_rng.permutation(len(x_tr))
         for pos, s in enumerate(order):
             t0 = time.perf_counter()
-            c = net.present(x_tr[s], learn=True)
+            c = _present(net, x_tr, s, True)
             train_s += time.perf_counter() - t0
             seen += 1
             if tick:
@@ -207,10 +260,13 @@ def train_and_evaluate(
                     k = 0
             if cps and seen == cps[0]:
                 cps.pop(0)
+                if not cps:  # the last checkpoint's passes are the final test
+                    wait(net, test_delay)
                 ev = evaluate(net, ds, tick)
                 curve_pts.append({"samples": seen, "epoch": seen / len(x_tr), "accuracy": ev["accuracy"],
                                   "kind": "test"})
     if ev is None or curve == "online":
+        wait(net, test_delay)
         ev = evaluate(net, ds, tick)
         if curve == "test" or not curve_pts:
             curve_pts.append({"samples": seen, "epoch": seen / max(1, len(x_tr)), "accuracy": ev["accuracy"],
@@ -242,7 +298,7 @@ def train_and_evaluate(
 
 @dataclass
 class _View:
-    x_train: np.ndarray
+    x_train: Any  # images (Poisson rates) or EncodedEvents
     y_train: np.ndarray
-    x_test: np.ndarray
+    x_test: Any
     y_test: np.ndarray

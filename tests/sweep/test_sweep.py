@@ -293,3 +293,11 @@ def test_driver_warms_the_kernel_caches_once_before_local_workers(tmp_path, monk
     (cfg,) = seen
     assert (cfg.task.n_train, cfg.task.n_test, cfg.task.epochs, len(cfg.task.seeds)) == (2, 2, 1, 1)
     assert cfg.network.n_exc == 6 and cfg.synapse.backend == "ideal"
+
+
+def test_paired_spec_gives_each_repeat_one_seed_at_every_point():
+    plain, paired = plan_units(spec(repeats=2)), plan_units(spec(repeats=2, paired=True))
+    assert len({u.seed for u in plain}) == 6  # a seed per (point, repeat)
+    assert {u.repeat: u.seed for u in paired} == {0: derive_seed(0, 0, 0), 1: derive_seed(0, 0, 1)}
+    assert all(u.seed == derive_seed(0, 0, u.repeat) for u in paired)
+    assert [u.config_hash for u in plain] != [u.config_hash for u in paired]

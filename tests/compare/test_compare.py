@@ -1,0 +1,176 @@
+"""`hwsnn compare`: spec validation, paired seeds, the table, claim verdicts, and a tiny real run."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hwsnn.cli import main
+from hwsnn.compare import evaluate_claims, parse_compare_spec, plan_sweeps, summarise
+from hwsnn.compare.run import NOMINAL
+from hwsnn.errors import ConfigError
+from hwsnn.sweep import plan_units
+
+TINY = {"task.n_train": 20, "task.n_test": 20, "task.epochs": 1, "task.curve_points": 1, "network.n_exc": 6}
+
+
+def doc(**kw):
+    d = {"name": "tiny", "set": dict(TINY), "repeats": 2,
+         "mechanisms": [{"name": "stdp", "base": "default"},
+                        {"name": "fast", "base": "default", "set": {"rules[0].nu_post": 0.05}}],
+         "datasets": ["digits"], "backends": ["ideal"]}
+    d.update(kw)
+    return d
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"mechanisms": []}, "mechanisms"),
+    ({"mechanisms": [{"name": "a"}, {"name": "a"}]}, "mechanisms[1].name"),
+    ({"mechanisms": [{"name": "a b"}]}, "mechanisms[0].name"),
+    ({"datasets": ["cifar"]}, "datasets[0]"),
+    ({"backends": ["ideal", "ideal"]}, "backends"),
+    ({"robustness": [{"path": "synapse.device.params.d2d", "values": [0.0]}]}, "robustness[0].values"),
+    ({"robustness": [{"path": "task.dataset", "values": ["digits", "mnist"]}]}, "robustness[0].path"),
+    ({"robustness": [{"path": "synapse.device.params.d2d", "values": [0.0, 0.1], "backends": ["crossbar"]}]},
+     "robustness[0].backends[0]"),
+    ({"claims": [{"text": "x", "better": "nope", "than": "stdp", "dataset": "digits", "backend": "ideal"}]},
+     "claims[0].better"),
+    ({"claims": [{"text": "x", "better": "stdp", "than": "stdp", "dataset": "digits", "backend": "ideal"}]},
+     "claims[0].than"),
+    ({"claims": [{"text": "x", "better": "fast", "than": "stdp", "dataset": "digits", "backend": "ideal",
+                  "path": "network.efficacy", "value": 1.0}]}, "claims[0].path"),
+    ({"set": {"synapse.backend": "crossbar"}}, "set.synapse.backend"),
+    ({"repeats": 0}, "repeats"),
+])
+def test_spec_errors_name_the_field(change, field):
+    with pytest.raises(ConfigError) as ei:
+        parse_compare_spec(doc(**change))
+    assert ei.value.field == field
+
+
+def test_cell_configs_fail_early_naming_the_mechanism():
+    spec, _ = parse_compare_spec(doc(mechanisms=[{"name": "bad", "set": {"network.n_exc": 0}}]))
+    with pytest.raises(ConfigError) as ei:
+        plan_sweeps(spec)
+    assert ei.value.field == "mechanisms[0]" and "network.n_exc" in str(ei.value)
+
+
+def test_every_mechanism_gets_the_same_seeds_in_every_cell():
+    spec, _ = parse_compare_spec(doc(backends=["ideal", "crossbar"], robustness=[
+        {"path": "synapse.device.params.d2d", "values": [0.0, 0.2], "backends": ["crossbar"]}]))
+    sweeps = plan_sweeps(spec)
+    assert [(m, a) for m, a, _ in sweeps] == [("stdp", NOMINAL), ("stdp", "r0-synapse_device_params_d2d"),
+                                              ("fast", NOMINAL), ("fast", "r0-synapse_device_params_d2d")]
+    by = {(m, a): plan_units(rs) for m, a, rs in sweeps}
+    for axis in (NOMINAL, "r0-synapse_device_params_d2d"):
+        a, b = by[("stdp", axis)], by[("fast", axis)]
+        assert [(u.values, u.seed) for u in a] == [(u.values, u.seed) for u in b]  # paired
+        assert len({u.seed for u in a}) == spec.repeats  # one seed per repeat, shared by the cells
+        # the mechanisms differ only where they say so
+        assert all(u.config["rules"][0]["nu_post"] == 0.05 for u in b)
+        assert all(u.config["task"]["baseline"] == "none" for u in a + b)
+    assert len(by[("stdp", NOMINAL)]) == 2 * 2 and len(by[("stdp", "r0-synapse_device_params_d2d")]) == 2 * 2
+    # k-means once: the first mechanism's nominal sweep
+    assert all(u.config["task"]["kmeans"] for u in by[("stdp", NOMINAL)])
+    assert not any(u.config["task"]["kmeans"] for k, us in by.items() if k != ("stdp", NOMINAL) for u in us)
+
+
+def _frame(acc: dict[str, list[float]], seeds=(11, 12, 13, 14)) -> pd.DataFrame:
+    rows = []
+    for mech, vals in acc.items():
+        for s, v in zip(seeds, vals):
+            rows.append({"mechanism": mech, "axis": NOMINAL, "task.dataset": "digits", "synapse.backend": "ideal",
+                         "seed": s, "status": "ok", "accuracy": v, "wall_s": 1.0, "kmeans_accuracy": 0.9})
+    return pd.DataFrame(rows)
+
+
+def test_claim_verdicts_follow_a_paired_one_sided_t_test():
+    spec, _ = parse_compare_spec(doc(claims=[
+        {"text": "fast beats stdp", "better": "fast", "than": "stdp", "dataset": "digits", "backend": "ideal"},
+        {"text": "stdp beats fast", "better": "stdp", "than": "fast", "dataset": "digits", "backend": "ideal"}]))
+    base = [0.80, 0.70, 0.75, 0.90]
+    gain = [0.03, 0.01, 0.02, 0.04]  # small but consistent: only a paired test sees it
+    df = _frame({"stdp": base, "fast": [b + g for b, g in zip(base, gain)]})
+    up, down = evaluate_claims(spec, df)
+    d = np.array(gain)
+    t = d.mean() / (d.std(ddof=1) / math.sqrt(d.size))
+    from scipy.stats import t as student
+
+    assert up["p"] == pytest.approx(student.sf(t, d.size - 1), rel=1e-9)
+    assert up["verdict"] == "reproduced" and up["diff_mean"] == pytest.approx(d.mean())
+    assert down["verdict"] == "not reproduced" and down["p"] == pytest.approx(1 - up["p"], rel=1e-9)
+    # an unpaired seed is left out; fewer than two pairs cannot be tested
+    few = df[~((df["mechanism"] == "fast") & (df["seed"] > 11))]
+    assert evaluate_claims(spec, few)[0]["verdict"].startswith("not testable")
+
+
+def test_table_has_mean_std_per_cell_and_one_kmeans_row():
+    spec, _ = parse_compare_spec(doc())
+    t = summarise(spec, _frame({"stdp": [0.8, 0.9, 0.7, 0.6], "fast": [0.5, 0.5, 0.5, 0.5]}))
+    assert t["mechanism"].tolist() == ["stdp", "fast", "k-means"]
+    row = t.iloc[0]
+    assert row["accuracy_mean"] == pytest.approx(0.75) and row["accuracy_std"] == pytest.approx(np.std([.8, .9, .7, .6], ddof=1))
+    assert t.iloc[2]["accuracy_mean"] == pytest.approx(0.9) and t.iloc[2]["seeds"] == 4
+
+
+def test_tiny_comparison_end_to_end(tmp_path, capsys):
+    spec_file = tmp_path / "tiny.toml"
+    spec_file.write_text("""
+name = "tiny"
+repeats = 2
+datasets = ["digits"]
+backends = ["ideal"]
+[set]
+"task.n_train" = 20
+"task.n_test" = 20
+"task.epochs" = 1
+"task.curve_points" = 1
+"network.n_exc" = 6
+[[mechanisms]]
+name = "stdp"
+[[mechanisms]]
+name = "stdp_x3"
+set = { "rules[0].nu_post" = 0.06 }
+[[robustness]]
+path = "network.efficacy"
+values = [1.0, 3.0]
+[[claims]]
+text = "a faster potentiation helps (a claim to test, not a fact)"
+better = "stdp_x3"
+than = "stdp"
+dataset = "digits"
+backend = "ideal"
+""")
+    out = tmp_path / "out"
+    rc = main(["compare", str(spec_file), "--out", str(out), "--workers", "0", "--no-progress", "--json"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["units"] == 2 * (2 + 2 * 2) and summary["failed"] == 0
+    df = pd.read_parquet(out / "results.parquet")
+    assert len(df) == summary["units"] and (df["status"] == "ok").all()
+    # paired: the same seeds in both mechanisms' nominal cells
+    nom = df[df["axis"] == NOMINAL]
+    assert sorted(nom[nom["mechanism"] == "stdp"]["seed"]) == sorted(nom[nom["mechanism"] == "stdp_x3"]["seed"])
+    table = pd.read_csv(out / "table.csv")
+    assert set(table["mechanism"]) == {"stdp", "stdp_x3", "k-means"}
+    assert (out / "robustness_0_network_efficacy.png").stat().st_size > 0
+    text = (out / "summary.md").read_text()
+    assert "| stdp | digits | ideal |" in text and summary["claims"][0]["verdict"] in text
+    assert (out / "manifest.json").exists() and not (out / "INCOMPLETE").exists()
+    # re-running resumes: nothing left to do
+    rc = main(["compare", str(spec_file), "--out", str(out), "--workers", "0", "--no-progress", "--json"])
+    assert rc == 0
+    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert again["table"] == summary["table"]
+
+
+def test_bad_spec_is_one_line_error(tmp_path, capsys):
+    f = tmp_path / "bad.toml"
+    f.write_text('[[mechanisms]]\nname = "a"\n[[mechanisms]]\nname = "a"\n')
+    assert main(["compare", str(f), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "mechanisms[1].name" in err and "Traceback" not in err
