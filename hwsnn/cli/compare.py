@@ -61,10 +61,10 @@ def _run(args) -> int:
         from hwsnn.sweep import plan_units
 
         total = 0
-        for mech, axis, rs in sweeps:
+        for mech, ds, axis, rs in sweeps:
             n = len(plan_units(rs))
             total += n
-            print(f"{mech:20s} {axis:32s} {n} unit(s)")
+            print(f"{mech:20s} {ds:14s} {axis:32s} {n} unit(s)")
         print(f"{total} unit(s) valid")
         return 0
     with open_run_folder(args, f"runs/compare-{spec.name or 'spec'}") as folder:

@@ -2,8 +2,8 @@
 
 Layout of the results folder::
 
-    DIR/cells/<mechanism>/nominal/          sweep over task.dataset x synapse.backend (x seeds)
-    DIR/cells/<mechanism>/r<k>-<field>/      the same x robustness axis k
+    DIR/cells/<mechanism>/<dataset>/nominal/       sweep over synapse.backend (x seeds)
+    DIR/cells/<mechanism>/<dataset>/r<k>-<field>/   the same x robustness axis k
     DIR/results.parquet, results.csv        every unit of every sweep, with mechanism and axis columns
     DIR/table.csv, DIR/summary.md           mean ± std accuracy and run time per cell, k-means, claims
     DIR/robustness_<k>_<field>.png/.svg     accuracy vs each robustness axis, one line per mechanism
@@ -48,9 +48,10 @@ def _axis_dir(k: int, r: Robustness) -> str:
     return f"r{k}-{r.path.replace('[', '_').replace(']', '').replace('.', '_')}"
 
 
-def plan_sweeps(spec: CompareSpec, base_dir: Path | None = None) -> list[tuple[str, str, Any]]:
-    """``(mechanism, axis folder, ResolvedSpec)`` of every cell sweep, each validated (errors name the
-    mechanism or robustness entry of the comparison spec)."""
+def plan_sweeps(spec: CompareSpec, base_dir: Path | None = None) -> list[tuple[str, str, str, Any]]:
+    """``(mechanism, dataset, axis folder, ResolvedSpec)`` of every cell sweep -- per mechanism and
+    dataset, one sweep over ``synapse.backend`` (x a robustness axis) -- each validated (errors name
+    the mechanism or robustness entry of the comparison spec)."""
     from hwsnn.errors import ConfigError
     from hwsnn.sweep.spec import ResolvedSpec, SweepSpec, _base_path, plan_units
 
@@ -60,28 +61,29 @@ def plan_sweeps(spec: CompareSpec, base_dir: Path | None = None) -> list[tuple[s
             base = _base_path(m.base, base_dir)
         except ConfigError as exc:
             raise ConfigError(f"mechanisms[{i}].base", exc.message) from None
-        common = {**spec.set, **m.set, "task.baseline": "none"}
-        jobs = [(NOMINAL, spec.datasets, spec.backends, None, -1)]
-        jobs += [(_axis_dir(k, r), r.datasets or spec.datasets, r.backends or spec.backends, r, k)
-                 for k, r in enumerate(spec.robustness)]
-        for name, datasets, backends, r, k in jobs:
-            axes = [{"path": "task.dataset", "values": list(datasets)},
-                    {"path": "synapse.backend", "values": list(backends)}]
-            if r is not None:
-                axes.append({"path": r.path, "values": list(r.values), "label": r.label})
-            # the k-means reference depends on the dataset and seed only: computed once
-            kmeans = bool(spec.kmeans and i == 0 and r is None)
-            sw = SweepSpec(name=f"{spec.name or 'compare'}: {m.name} {name}", base=str(base),
-                           set={**common, "task.kmeans": kmeans}, axes=axes, design="grid",
-                           repeats=spec.repeats, seed=spec.seed, paired=True,
-                           metrics=["accuracy", "kmeans_accuracy"] if kmeans else ["accuracy"])
-            rs = ResolvedSpec(sw, base)
-            try:
-                plan_units(rs)
-            except ConfigError as exc:
-                where = f"mechanisms[{i}]" if r is None else f"robustness[{k}]"
-                raise ConfigError(where, f"{m.name}: {exc}") from None
-            out.append((m.name, name, rs))
+        for ds in spec.datasets:
+            common = {**spec.set, **spec.dataset_set.get(ds, {}), **m.set, "task.dataset": ds,
+                      "task.baseline": "none"}
+            jobs = [(NOMINAL, spec.backends, None, -1)]
+            jobs += [(_axis_dir(k, r), r.backends or spec.backends, r, k) for k, r in enumerate(spec.robustness)
+                     if ds in (r.datasets or spec.datasets)]
+            for name, backends, r, k in jobs:
+                axes = [{"path": "synapse.backend", "values": list(backends)}]
+                if r is not None:
+                    axes.append({"path": r.path, "values": list(r.values), "label": r.label})
+                # the k-means reference depends on the dataset and seed only: computed once
+                kmeans = bool(spec.kmeans and i == 0 and r is None)
+                sw = SweepSpec(name=f"{spec.name or 'compare'}: {m.name} {ds} {name}", base=str(base),
+                               set={**common, "task.kmeans": kmeans}, axes=axes, design="grid",
+                               repeats=spec.repeats, seed=spec.seed, paired=True,
+                               metrics=["accuracy", "kmeans_accuracy"] if kmeans else ["accuracy"])
+                rs = ResolvedSpec(sw, base)
+                try:
+                    plan_units(rs)
+                except ConfigError as exc:
+                    where = f"mechanisms[{i}]" if r is None else f"robustness[{k}]"
+                    raise ConfigError(where, f"{m.name} on {ds}: {exc}") from None
+                out.append((m.name, ds, name, rs))
     return out
 
 
@@ -100,15 +102,16 @@ def run_compare(spec: CompareSpec, out: str | Path, *, base_dir: Path | None = N
     t0 = time.perf_counter()
     rep = CompareReport(out)
     frames = []
-    for mech, axis, rs in plan_sweeps(spec, base_dir):
-        folder = out / "cells" / mech / axis
-        log(f"{mech} / {axis}")
+    for mech, ds, axis, rs in plan_sweeps(spec, base_dir):
+        folder = out / "cells" / mech / ds / axis
+        log(f"{mech} / {ds} / {axis}")
         r = run_sweep(rs, folder, workers=workers, scheduler=scheduler, dask_local=dask_local, threads=threads,
                       retry_failed=retry_failed, progress=progress, log=log, unit=unit or run_unit)
         rep.units += r.total
         rep.ran += r.ran
         df = read_results(folder)
         rep.failed += int((df["status"] != "ok").sum())
+        df.insert(0, "task.dataset", ds)
         df.insert(0, "axis", axis)
         df.insert(0, "mechanism", mech)
         frames.append(df)

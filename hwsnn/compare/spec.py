@@ -128,6 +128,9 @@ class CompareSpec(BaseModel):
     """Synapse backends (``synapse.backend`` values)."""
     set: dict[Str, Any] = {}
     """Overrides of every mechanism's config."""
+    dataset_set: dict[Str, dict[Str, Any]] = {}
+    """Overrides per dataset, applied after ``set`` and before the mechanism's own (e.g. a higher
+    ``network.efficacy`` for the sparser event recordings)."""
     robustness: list[Robustness] = []
     """Robustness axes."""
     claims: list[Claim] = []
@@ -182,6 +185,12 @@ class CompareSpec(BaseModel):
         for key in self.set:
             if key in ("task.dataset", "synapse.backend", "task.seeds"):
                 raise ConfigError(f"set.{key}", "is a dimension of the comparison itself")
+        for d, over in self.dataset_set.items():
+            if d not in self.datasets:
+                raise ConfigError(f"dataset_set.{d}", f"{d!r} is not one of the spec's datasets")
+            for key in over:
+                if key in ("task.dataset", "synapse.backend", "task.seeds"):
+                    raise ConfigError(f"dataset_set.{d}.{key}", "is a dimension of the comparison itself")
         return self
 
     def mechanism(self, name: str) -> Mechanism:

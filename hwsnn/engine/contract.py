@@ -8,7 +8,8 @@ units).  Two families plug into the engine through registries:
   ``model`` name) supplies the per-step state update of a population;
 * a **plasticity rule** (:class:`Rule`, registered with :func:`register_rule` under its ``kind``)
   supplies the traces it needs (:class:`TraceSpec`), compiled hooks (on a presynaptic spike, on a
-  postsynaptic spike, per sample) and an integer twin (:meth:`Rule.to_int`).
+  postsynaptic spike, once per synapse at the end of a presentation reading the per-sample spike
+  times of :class:`SpikeTimeSpec`) and an integer twin (:meth:`Rule.to_int`).
 
 The kernel factory (:mod:`hwsnn.engine.kernel`) generates one fused, cached per-sample kernel from
 (neuron, rules, synapse backend, read path) by calling the hooks by name, so a rule written once
@@ -31,6 +32,7 @@ __all__ = [
     "NeuronModel",
     "Rule",
     "TraceSpec",
+    "SpikeTimeSpec",
     "RuleHooks",
     "register_neuron",
     "register_rule",
@@ -68,6 +70,28 @@ class TraceSpec:
     """Time constant (s); for integer twins the ``stdp_trace`` ``DECAY_SHIFT`` instead."""
 
 
+@dataclass(frozen=True)
+class SpikeTimeSpec:
+    """A per-sample spike time a rule's sample hooks read (``RuleHooks.spike_times``).
+
+    The engine keeps, per neuron, the step of its first and of its last spike within the
+    presentation (steps ``0 .. T-1``, ``T`` = the presentation's steps, ``schedule.t_present /
+    schedule.dt``; spikes in the rest phase do not count); a neuron that did not spike in the
+    presentation reads ``T``.
+    """
+
+    side: str
+    """``"pre"`` or ``"post"``."""
+    which: str
+    """``"first"`` or ``"last"``."""
+
+    def __post_init__(self):
+        if self.side not in ("pre", "post"):
+            raise ValueError(f"SpikeTimeSpec.side must be 'pre' or 'post', not {self.side!r}")
+        if self.which not in ("first", "last"):
+            raise ValueError(f"SpikeTimeSpec.which must be 'first' or 'last', not {self.which!r}")
+
+
 class RuleHooks(NamedTuple):
     """Compiled hooks of a rule (Numba ``njit(inline="always")`` functions or ``None``).
 
@@ -88,6 +112,29 @@ class RuleHooks(NamedTuple):
     ``"all"``: every postsynaptic neuron."""
     post_scope: str = "active"
     """Likewise for the presynaptic side of ``on_post``."""
+    on_sample: Any = None
+    """Float backends, once per synapse after a learning presentation (every synapse, row-major):
+    ``on_sample(c, w, g, pre, post, t...) -> dw``.  ``pre``/``post`` (0/1): input ``i`` / neuron
+    ``j`` spiked at least once in the presentation; ``t...``: the spike times of
+    ``spike_times`` in order (steps, ``T`` if silent); ``g``: this sample's value of
+    ``on_sample_begin`` (``1.0`` without one).  The change is applied like an event hook's."""
+    on_sample_syn: Any = None
+    """Integer backend: ``on_sample_syn(c, q, g, pre, post, t..., r) -> dq`` likewise, ``r`` the
+    synapse's LFSR16 value (the shared LFSR advances once per synapse of the sweep)."""
+    on_sample_begin: Any = None
+    """``on_sample_begin(c, n_pre, n_post, counts) -> g``, once per learning presentation before the
+    sweep: ``n_pre``/``n_post`` are the numbers of inputs / neurons that spiked in the presentation,
+    ``counts`` the neurons' spike counts; its result is passed to every ``on_sample`` /
+    ``on_sample_syn`` call of the sweep (e.g. a gate), or scales the eligibility (below)."""
+    spike_times: tuple = ()
+    """The :class:`SpikeTimeSpec` the sample hooks read, in argument order."""
+    eligibility: bool = False
+    """Float backends: ``on_pre``/``on_post`` changes do not touch the weights but accumulate into
+    the rule's eligibility ``c.elig[i, j]`` (a float array ``(n_in, n_out)`` in its constants),
+    each decayed to the end of the presentation by ``exp(-(n_total - t) * c.k_e)`` (``c.k_e =
+    dt / tau_e``); after a learning presentation every synapse gets ``dw = g * c.elig[i, j]`` with
+    ``g`` from ``on_sample_begin`` (e.g. a learning rate times a reward), applied like an event
+    hook's change, and the eligibility restarts (three-factor rules)."""
 
 
 @dataclass(frozen=True)
@@ -154,9 +201,15 @@ class Rule(Params):
         """Per-network constants passed to the hooks as ``c`` (a NamedTuple of numbers)."""
         raise NotImplementedError
 
-    def to_int(self, fmt: "IntFormat") -> "Rule":
-        """The integer twin for the integer backend's number formats."""
+    def to_int(self, fmt: "IntFormat", dt: float, w_max: float) -> "Rule":
+        """The integer twin for the integer backend's number formats, time step ``dt`` (s) and
+        weight bound ``w_max`` (weight units)."""
         raise ConfigError(f"rules.{self.kind}", "has no integer twin")
+
+    def after_presentation(self, consts, counts) -> None:
+        """Host step after each learning presentation of a fused layer (e.g. per-sample
+        statistics written into the arrays of ``consts``, the NamedTuple the hooks receive);
+        ``counts`` are the neurons' spike counts of the presentation.  Default: nothing."""
 
 
 @dataclass(frozen=True)

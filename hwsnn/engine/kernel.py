@@ -25,9 +25,22 @@ Per time step the order is fixed (one implementation for every backend):
    inner), the rules' ``on_synapse`` changes summed and the code clamped to ``[0, 2**w_bits - 1]``,
    with one shared LFSR16 advanced once per evaluated synapse (the value before advancing is
    the rounding value ``r`` of that synapse, as in ``stdp_update``);
-6. ``trace increments`` -- nearest-spike traces: the step of each neuron's last spike.
+6. ``trace increments`` -- nearest-spike traces: the step of each neuron's last spike.  With
+   sample rules also the first and last spike step of every input and neuron within the
+   presentation (:class:`hwsnn.engine.contract.SpikeTimeSpec`).
 
 A quiescent rest phase is skipped in closed form (neuron hooks ``busy``/``skip``).
+
+After the presentation, on a learning sample, rules with sample hooks (``on_sample`` /
+``on_sample_syn``) run once: ``g = on_sample_begin(c, n_pre, n_post, counts)`` (``1.0`` without
+one), then every synapse ``(i, j)`` in row-major order gets ``on_sample``'s change, applied like
+an event hook's (ideal: in place, clipped; crossbar: accumulated for the write-back, and the
+column marked as touched so that the write-back programs it; integer: the summed
+``on_sample_syn`` changes of the rules clamped to the code range, one LFSR16 advance per
+synapse).  A rule with ``eligibility`` accumulates its event hooks' changes into its eligibility
+``c.elig`` instead (decayed to the end of the presentation) and gets ``g * c.elig[i, j]`` in
+that sweep.  Kernels of rules without sample hooks or eligibility are generated exactly as
+before.
 """
 
 from __future__ import annotations
@@ -165,6 +178,7 @@ def present(ev_ptr, ev_idx, n_on, n_total, learn,
 
     tl_pre = np.full(n_in, -1, np.int64)
     tl_post = np.full(n_exc, -1, np.int64)
+#SAMPLE_INIT#
     act_pre = np.empty(n_in, np.int64)
     n_act_pre = 0
     act_post = np.empty(n_exc, np.int64)
@@ -308,6 +322,7 @@ def present(ev_ptr, ev_idx, n_on, n_total, learn,
         for s in range(n_spki):
             spki_prev[s] = spki[s]
         n_spki_prev = n_spki
+#SAMPLE_TRACK#
 #RECORD#
         t += 1
         # ---- quiescent rest: fast-forward exactly (no input, nothing pending)
@@ -321,6 +336,7 @@ def present(ev_ptr, ev_idx, n_on, n_total, learn,
                 if POPULATION:
                     NRN_skip(ic, ist, m)
                 t = n_total
+#SAMPLE#
     ctr[0] = c
     lfsr[0] = r16
     return total
@@ -366,6 +382,14 @@ def _apply(spec: LayerSpec, r: int, dw: str) -> list[str]:
                   "W[i, j] = 0.0 if x < 0.0 else (wmax if x > wmax else x)"]
 
 
+def _apply_event(spec: LayerSpec, r: int, dw: str, hooks) -> list[str]:
+    """An event hook's change: to the weights, or to the rule's eligibility (decayed to the end of
+    the presentation)."""
+    if getattr(hooks, "eligibility", False):
+        return [f"rc[{r}].elig[i, j] += {dw} * math.exp((t - n_total) * rc[{r}].k_e)"]
+    return _apply(spec, r, dw)
+
+
 def _w(spec: LayerSpec, r: int) -> str:
     """The weight a rule's hook sees: its own component (synergy form b) or the shared weight."""
     return f"WC[{spec.components[r]}, i, j]" if spec.components else "W[i, j]"
@@ -395,7 +419,7 @@ def _float_plasticity(spec: LayerSpec) -> list[str]:
             for b, row in enumerate(post_rows):
                 out.append(f"            xq{b} = {_trace_expr('post', row, 'j', False)}")
             out.append(f"            dw = {_gain(spec, r)}R{r}_pre(rc[{r}], {_w(spec, r)}{', ' + args if args else ''})")
-            out.extend("            " + s for s in _apply(spec, r, "dw"))
+            out.extend("            " + s for s in _apply_event(spec, r, "dw", hooks))
         if hooks.on_post is not None:
             pre_args = ", ".join(f"xp{a}" for a in range(len(pre_rows)))
             post_args = ", ".join(f"xq{b}" for b in range(len(post_rows)))
@@ -412,7 +436,7 @@ def _float_plasticity(spec: LayerSpec) -> list[str]:
             for a, row in enumerate(pre_rows):
                 out.append(f"        xp{a} = {_trace_expr('pre', row, 'i', False)}")
             out.append(f"        dw = {_gain(spec, r)}R{r}_post(rc[{r}], {_w(spec, r)}{', ' + args if args else ''})")
-            out.extend("        " + s for s in _apply(spec, r, "dw"))
+            out.extend("        " + s for s in _apply_event(spec, r, "dw", hooks))
     return out or ["pass"]
 
 
@@ -462,6 +486,96 @@ def _int_plasticity(spec: LayerSpec) -> list[str]:
     return out
 
 
+_SAMPLE_INIT = """    sf_pre = np.full(n_in, -1, np.int64)
+    sl_pre = np.full(n_in, -1, np.int64)
+    sf_post = np.full(n_exc, -1, np.int64)
+    sl_post = np.full(n_exc, -1, np.int64)
+"""
+
+_SAMPLE_TRACK = """        # per-sample spike times: first and last spike step within the presentation
+        if t < n_on:
+            for e in range(ev_ptr[t], ev_ptr[t + 1]):
+                i = ev_idx[e]
+                if sf_pre[i] < 0:
+                    sf_pre[i] = t
+                sl_pre[i] = t
+            for s in range(n_spk):
+                j = spk[s]
+                if sf_post[j] < 0:
+                    sf_post[j] = t
+                sl_post[j] = t
+"""
+
+
+def _has_sample(spec: LayerSpec) -> bool:
+    return any(getattr(h, "on_sample", None) is not None or getattr(h, "on_sample_syn", None) is not None
+               or getattr(h, "eligibility", False) for h, *_rest in spec.rules)
+
+
+def _time_expr(ts, idx: str) -> str:
+    arr = ("sf_" if ts.which == "first" else "sl_") + ts.side
+    return f"({arr}[{idx}] if {arr}[{idx}] >= 0 else n_on)"
+
+
+def _sample_phase(spec: LayerSpec) -> list[str]:
+    """Phase 7: the rules' sample hooks over every synapse after a learning presentation."""
+    integer = spec.backend == "integer"
+    key = "on_sample_syn" if integer else "on_sample"
+    live = [(r, h) for r, (h, *_rest) in enumerate(spec.rules) if getattr(h, key, None) is not None
+            or (not integer and getattr(h, "eligibility", False))]
+    if not live:
+        return []
+    out = ["# ---- 7. per-sample rules: every synapse after a learning presentation (row-major)",
+           "if learn:",
+           "    sn_pre = 0",
+           "    for i in range(n_in):",
+           "        if sl_pre[i] >= 0:",
+           "            sn_pre += 1",
+           "    sn_post = 0",
+           "    for j in range(n_exc):",
+           "        if sl_post[j] >= 0:",
+           "            sn_post += 1"]
+    for r, h in live:
+        one = "1" if integer else "1.0"
+        out.append(f"    sg{r} = R{r}_begin(rc[{r}], sn_pre, sn_post, counts)" if h.on_sample_begin is not None
+                   else f"    sg{r} = {one}")
+    out += ["    for i in range(n_in):",
+            "        sp = 1 if sl_pre[i] >= 0 else 0"]
+    for r, h in live:
+        for a, ts in enumerate(h.spike_times):
+            if ts.side == "pre":
+                out.append(f"        st{r}_{a} = {_time_expr(ts, 'i')}")
+    out += ["        for j in range(n_exc):",
+            "            sq = 1 if sl_post[j] >= 0 else 0"]
+    for r, h in live:
+        for a, ts in enumerate(h.spike_times):
+            if ts.side == "post":
+                out.append(f"            st{r}_{a} = {_time_expr(ts, 'j')}")
+    if integer:
+        out += ["            r = r16",
+                "            r16 = lfsr_advance(r16)",
+                "            dq = 0"]
+        for r, h in live:
+            targs = "".join(f", st{r}_{a}" for a in range(len(h.spike_times)))
+            out.append(f"            dq += R{r}_ssyn(rc[{r}], Q[i, j], sg{r}, sp, sq{targs}, r)")
+        out += ["            if dq != 0:",
+                "                touched[j] = 1",
+                "                x = Q[i, j] + dq",
+                "                Q[i, j] = 0 if x < 0 else (qmax if x > qmax else x)"]
+        return out
+    for r, h in live:
+        targs = "".join(f", st{r}_{a}" for a in range(len(h.spike_times)))
+        if getattr(h, "eligibility", False):
+            out.append(f"            dw = sg{r} * rc[{r}].elig[i, j]")
+            out.append(f"            rc[{r}].elig[i, j] = 0.0")
+        else:
+            out.append(f"            dw = {_gain(spec, r)}R{r}_sample(rc[{r}], {_w(spec, r)}, sg{r}, sp, sq{targs})")
+        out.append("            if dw != 0.0:")
+        out.append("                touched[j] = 1")
+        out.extend("                " + s for s in _apply(spec, r, "dw"))
+    return out
+
+
 def _hook_names(spec: LayerSpec) -> dict[str, object]:
     names = {
         "NRN_decay": spec.neuron.decay,
@@ -478,6 +592,14 @@ def _hook_names(spec: LayerSpec) -> dict[str, object]:
             names[f"R{r}_post"] = hooks.on_post
         if getattr(hooks, "on_synapse", None) is not None:
             names[f"R{r}_syn"] = hooks.on_synapse
+        if getattr(hooks, "on_sample", None) is not None and spec.backend != "integer":
+            names[f"R{r}_sample"] = hooks.on_sample
+        if getattr(hooks, "on_sample_syn", None) is not None and spec.backend == "integer":
+            names[f"R{r}_ssyn"] = hooks.on_sample_syn
+        if getattr(hooks, "on_sample_begin", None) is not None and (
+                getattr(hooks, "on_sample_syn" if spec.backend == "integer" else "on_sample", None) is not None
+                or (spec.backend != "integer" and getattr(hooks, "eligibility", False))):
+            names[f"R{r}_begin"] = hooks.on_sample_begin
     return names
 
 
@@ -485,6 +607,12 @@ def _source(spec: LayerSpec) -> str:
     plast = _int_plasticity(spec) if spec.backend == "integer" else _float_plasticity(spec)
     body = _KERNEL.replace("#PLASTICITY#", "\n".join("            " + s for s in plast))
     body = body.replace("#RECORD#", _RECORD if spec.record else "")
+    sample = _sample_phase(spec)
+    if _has_sample(spec):
+        body = body.replace("#SAMPLE_INIT#\n", _SAMPLE_INIT).replace("#SAMPLE_TRACK#\n", _SAMPLE_TRACK)
+    else:  # no sample rule: the kernel is generated exactly as without this phase
+        body = body.replace("#SAMPLE_INIT#\n", "").replace("#SAMPLE_TRACK#\n", "")
+    body = body.replace("#SAMPLE#\n", "".join("    " + s + "\n" for s in sample))
     flat, rebuild = [], []
     for name, cls in spec.structs:
         fields = [f"{name}_{f}" for f in cls._fields]

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from hwsnn.engine.contract import CompileContext, IntFormat, RuleHooks
+from hwsnn.engine.contract import CompileContext, IntFormat, Rule, RuleHooks
 from hwsnn.engine.synergy import SynergyConfig, SynergyState
 from hwsnn.engine.kernel import LayerSpec, layer_kernel
 from hwsnn.errors import ConfigError
@@ -247,6 +247,8 @@ class LayerNetwork:
         self.rc = tuple(r.consts for r in rules)
         self._sample_rules = [(k, r.rule, r.rule.init_state(self.n_exc)) for k, r in enumerate(rules)
                               if getattr(r.rule, "per_sample", False)]
+        self._host_steps = [(r.rule, r.consts) for r in rules
+                            if type(r.rule).after_presentation is not Rule.after_presentation]
         rec_cls = _Record if record else _NoRecord
         structs = (("ec", type(self.ec)), ("es", type(self.es)), ("ic", type(self.ic)), ("ist", type(self.ist)),
                    ("net", NetConst), ("rd", ReadConst), ("rec", rec_cls)) + tuple(
@@ -370,6 +372,8 @@ class LayerNetwork:
     def _after(self, learn: bool) -> None:
         self.neuron.after_sample(self.es, learn, self.n_total * self.dt, self.cfg.homeostasis)
         if learn:
+            for rule, consts in self._host_steps:  # fused rules' per-sample host step (e.g. DA-SSDP statistics)
+                rule.after_presentation(consts, self.counts)
             self._sample_rules_step()
             if self.synergy.form != "none":
                 self.syn_state.update(self.lam, self.counts, self.contrib)

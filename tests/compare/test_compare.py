@@ -45,6 +45,7 @@ def doc(**kw):
                   "path": "network.efficacy", "value": 1.0}]}, "claims[0].path"),
     ({"set": {"synapse.backend": "crossbar"}}, "set.synapse.backend"),
     ({"repeats": 0}, "repeats"),
+    ({"dataset_set": {"mnist": {"network.efficacy": 3.0}}}, "dataset_set.mnist"),
 ])
 def test_spec_errors_name_the_field(change, field):
     with pytest.raises(ConfigError) as ei:
@@ -63,9 +64,10 @@ def test_every_mechanism_gets_the_same_seeds_in_every_cell():
     spec, _ = parse_compare_spec(doc(backends=["ideal", "crossbar"], robustness=[
         {"path": "synapse.device.params.d2d", "values": [0.0, 0.2], "backends": ["crossbar"]}]))
     sweeps = plan_sweeps(spec)
-    assert [(m, a) for m, a, _ in sweeps] == [("stdp", NOMINAL), ("stdp", "r0-synapse_device_params_d2d"),
-                                              ("fast", NOMINAL), ("fast", "r0-synapse_device_params_d2d")]
-    by = {(m, a): plan_units(rs) for m, a, rs in sweeps}
+    assert [(m, d, a) for m, d, a, _ in sweeps] == [
+        ("stdp", "digits", NOMINAL), ("stdp", "digits", "r0-synapse_device_params_d2d"),
+        ("fast", "digits", NOMINAL), ("fast", "digits", "r0-synapse_device_params_d2d")]
+    by = {(m, a): plan_units(rs) for m, _, a, rs in sweeps}
     for axis in (NOMINAL, "r0-synapse_device_params_d2d"):
         a, b = by[("stdp", axis)], by[("fast", axis)]
         assert [(u.values, u.seed) for u in a] == [(u.values, u.seed) for u in b]  # paired
@@ -74,6 +76,7 @@ def test_every_mechanism_gets_the_same_seeds_in_every_cell():
         assert all(u.config["rules"][0]["nu_post"] == 0.05 for u in b)
         assert all(u.config["task"]["baseline"] == "none" for u in a + b)
     assert len(by[("stdp", NOMINAL)]) == 2 * 2 and len(by[("stdp", "r0-synapse_device_params_d2d")]) == 2 * 2
+    assert all(u.config["task"]["dataset"] == "digits" for us in by.values() for u in us)
     # k-means once: the first mechanism's nominal sweep
     assert all(u.config["task"]["kmeans"] for u in by[("stdp", NOMINAL)])
     assert not any(u.config["task"]["kmeans"] for k, us in by.items() if k != ("stdp", NOMINAL) for u in us)
@@ -174,3 +177,11 @@ def test_bad_spec_is_one_line_error(tmp_path, capsys):
     assert main(["compare", str(f), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "mechanisms[1].name" in err and "Traceback" not in err
+
+
+def test_dataset_overrides_apply_to_their_dataset_only():
+    spec, _ = parse_compare_spec(doc(datasets=["digits", "event_digits"],
+                                     dataset_set={"event_digits": {"network.efficacy": 3.0}}))
+    eff = {(m, d): {u.config["network"]["efficacy"] for u in plan_units(rs)} for m, d, _, rs in plan_sweeps(spec)}
+    assert eff[("stdp", "digits")] == {2.0} and eff[("stdp", "event_digits")] == {3.0}
+    assert eff[("fast", "event_digits")] == {3.0}

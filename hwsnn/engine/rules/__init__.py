@@ -16,3 +16,9 @@ __all__ += ["StepwiseGated", "StepwiseGatedInt", "HomeostaticIP", "HomeostaticIP
 from hwsnn.engine.rules.pair_wd import PairSTDPWD, PairSTDPWDInt
 
 __all__ += ["PairSTDPWD", "PairSTDPWDInt"]
+from hwsnn.engine.rules.ssdp import DASSDP, SSDP, DASSDPInt, SSDPInt
+
+__all__ += ["SSDP", "SSDPInt", "DASSDP", "DASSDPInt"]
+from hwsnn.engine.rules.three_factor import RewardSTDP
+
+__all__ += ["RewardSTDP"]
