@@ -31,8 +31,8 @@ def null_unit(task):
     return row
 
 
-def measure(n_points: int, kind: str, unit=None) -> dict:
-    rs = parse_spec({"name": "scaling", "set": SET,
+def measure(n_points: int, kind: str, unit=None, n_train: int = 300) -> dict:
+    rs = parse_spec({"name": "scaling", "set": {**SET, "task.n_train": n_train},
                      "axes": [{"path": "network.efficacy", "values": [1.0 + 0.1 * k for k in range(n_points)]}]})
     kw = {"workers": 1} if kind == "pool1" else {"workers": 2} if kind == "pool2" else {"dask_local": 2}
     with tempfile.TemporaryDirectory() as d:
@@ -53,10 +53,12 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="benchmarks/results/sweep_scaling.json")
     ap.add_argument("--points", type=int, default=16)
+    ap.add_argument("--n-train", type=int, default=300,
+                    help="training samples per unit (unit length; 0 = all 1,297 digits)")
     args = ap.parse_args()
-    res = {"load_before": os.getloadavg(), "cores": os.cpu_count(), "runs": []}
+    res = {"load_before": os.getloadavg(), "cores": os.cpu_count(), "n_train": args.n_train, "runs": []}
     for kind in ("pool1", "pool2", "dask2"):
-        r = measure(args.points, kind)
+        r = measure(args.points, kind, n_train=args.n_train)
         res["runs"].append(r)
         print(f"{kind}: {r['wall_s']:.1f} s, {r['units_per_s']:.3f} units/s, steady {r['steady_units_per_s']:.3f}/s",
               file=sys.stderr)
