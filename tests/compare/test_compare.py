@@ -185,3 +185,15 @@ def test_dataset_overrides_apply_to_their_dataset_only():
     eff = {(m, d): {u.config["network"]["efficacy"] for u in plan_units(rs)} for m, d, _, rs in plan_sweeps(spec)}
     assert eff[("stdp", "digits")] == {2.0} and eff[("stdp", "event_digits")] == {3.0}
     assert eff[("fast", "event_digits")] == {3.0}
+
+
+@pytest.mark.parametrize("name", ["mechanisms", "mechanisms_ideal"])
+def test_shipped_comparisons_plan_valid_cells(name):
+    from hwsnn.compare import list_builtin_compare_specs, load_compare_spec
+
+    assert name in list_builtin_compare_specs()
+    spec, base_dir = load_compare_spec(name)
+    sweeps = plan_sweeps(spec, base_dir)
+    units = [u for *_, rs in sweeps for u in plan_units(rs)]
+    assert len(units) == sum(len(plan_units(rs)) for *_, rs in sweeps) > 0
+    assert {m.name for m in spec.mechanisms} == {m for m, *_ in sweeps}
