@@ -157,7 +157,7 @@ def _run(args) -> int:
         if rf.cleaned:
             log(f"hwsnn run: removed {len(rf.cleaned)} temporary file(s) left by an interrupted run in {folder}")
         write_text(folder / "config.toml", dump_toml(cfg))
-        metrics = run_experiment(cfg, folder, progress=progress, log=log,
+        metrics = run_experiment(cfg, folder, progress=progress, log=log, precompile=True,
                                  extra={"provenance": provenance(getattr(args, "_argv", None)), "sizes": sizes})
     acc, base = metrics["accuracy"], metrics["baseline_accuracy"]
     line = f"{metrics['synapse']} accuracy {acc:.3f}"

@@ -254,6 +254,57 @@ class Crossbar:
             return self._c * (g[:, 0::2] - g[:, 1::2])
         return self._c * (g[:, :-1] - g[:, -1:])
 
+    def read_model(self, cols=None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-cell read model of the column read: noise-free weights and read-noise variances.
+
+        A column read with binary inputs on rows ``R`` returns, before output noise and ADC,
+        ``sum_{i in R} w[i, j] + sqrt(sum_{i in R} v[i, j]) * z_j`` with one standard normal per
+        column (:meth:`read_currents` does exactly this from the conductances of the active
+        rows).  Fused kernels that keep ``w`` and ``v`` cached between writes sum them over the
+        active rows and finish through the same :func:`hwsnn.crossbar.kernels.read_out`.
+
+        Parameters
+        ----------
+        cols : int array, optional
+            Weight columns to return (default all).
+
+        Returns
+        -------
+        (w, v) : two ``(n_in, len(cols))`` float arrays, weight units and weight units squared.
+        """
+        if self._scheme != K.SCHEME_DIFF:
+            raise ConfigError("mapping.scheme", "the per-cell read model needs 'differential' (a reference "
+                                                "column's noise is shared by all columns)")
+        noise_free = self.params.read_noise == 0 and self.params.read_noise_add == 0 and not self.config.io.ir_drop
+        if not (self._column_noise_ok or noise_free):
+            raise ConfigError("io.read_noise", "the per-cell read model is the exact column-sum Gaussian: it needs "
+                                               "io.read_noise = 'column', no IR drop, time-independent ('normal') "
+                                               "device read noise that never clips at 0 S")
+        c = np.arange(self.n_out, dtype=np.int64) if cols is None else _as_int_index(cols, "cols", self.n_out)
+        dcols = np.stack([2 * c, 2 * c + 1], axis=1).reshape(-1)
+        g = np.ascontiguousarray(self.array.conductance(cols=None if cols is None else dcols))
+        has_sa = self._sa is not None
+        sa = np.ascontiguousarray(self._sa[:, dcols]) if has_sa else self._zero_sa
+        w = np.empty((self.n_in, c.size))
+        v = np.empty((self.n_in, c.size))
+        K.pair_stats(g, float(self.params.read_noise), has_sa, sa, self._c, w, v)
+        return w, v
+
+    @property
+    def adc(self) -> tuple[bool, float, float, float, bool]:
+        """The column ADC in weight units: (on, range low end, step, highest code, saturate)."""
+        return self._adc
+
+    @property
+    def read_key(self) -> tuple[np.uint64, int]:
+        """(key, counter) of the next column read: a fused kernel that reads this crossbar draws
+        its column noise with them and then calls :meth:`count_reads`."""
+        return self._kread, self._reads
+
+    def count_reads(self, n: int) -> None:
+        """Account for ``n`` column reads made by a fused kernel through :attr:`read_key`."""
+        self._reads += int(n)
+
     def quantize(self, w) -> np.ndarray:
         """Targets as :meth:`program` writes them: checked, and rounded to ``mapping.levels``."""
         m = self.config.mapping

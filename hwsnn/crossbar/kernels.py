@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from hwsnn.rng import normal, uniform
+from hwsnn.rng import normal, normal_first, uniform
 
 SCHEME_DIFF, SCHEME_REF = 0, 1
 MODE_RESET_PLUS, MODE_SET_MINUS = 0, 1
@@ -54,9 +54,10 @@ def read_columns(g, x, scheme, n_out, c, noise_on, sr, has_sa, sa, key, counter,
     k = g.shape[0]
     y = np.zeros(n_out)
     if scheme == SCHEME_DIFF:
+        v = np.zeros(n_out)
         for j in range(n_out):
             s = 0.0
-            v = 0.0
+            vj = 0.0
             for i in range(k):
                 xi = x[i]
                 if xi == 0.0:
@@ -65,12 +66,13 @@ def read_columns(g, x, scheme, n_out, c, noise_on, sr, has_sa, sa, key, counter,
                 gm = g[i, 2 * j + 1]
                 s += xi * (gp - gm)
                 if noise_on:
-                    v += xi * xi * sr * sr * (gp * gp + gm * gm)
-                    if has_sa:
-                        v += xi * xi * (sa[i, 2 * j] ** 2 + sa[i, 2 * j + 1] ** 2)
-            if noise_on and v > 0.0:
-                s += math.sqrt(v) * normal(key, j, counter)
-            y[j] = c * s
+                    vj += xi * xi * pair_variance(gp, gm, sr, sa[i, 2 * j] if has_sa else 0.0,
+                                                  sa[i, 2 * j + 1] if has_sa else 0.0)
+            y[j] = s
+            v[j] = vj
+        read_out(y, v, c, noise_on, np.empty(n_out), key, counter, out_noise, adc_on, adc_lo, adc_step, adc_max,
+                 adc_sat)
+        return y
     else:
         # the reference column's draw is shared: subtracted from every weight column
         sref = _noisy_column(g, x, n_out, noise_on, sr, has_sa, sa, key, counter)
@@ -78,6 +80,62 @@ def read_columns(g, x, scheme, n_out, c, noise_on, sr, has_sa, sa, key, counter,
             y[j] = c * (_noisy_column(g, x, j, noise_on, sr, has_sa, sa, key, counter) - sref)
     finish_columns(y, key, counter, out_noise, adc_on, adc_lo, adc_step, adc_max, adc_sat)
     return y
+
+
+@njit(cache=True, inline="always")
+def pair_variance(gp, gm, sr, sap, sam):
+    """Read-noise variance (S^2) of one differential pair read with input 1: each device reads
+    ``G (1 + sr*xi) + sa*xi'``, so the pair's current ``G+ - G-`` has variance
+    ``sr^2 (G+^2 + G-^2) + sa+^2 + sa-^2``."""
+    return sr * sr * (gp * gp + gm * gm) + sap * sap + sam * sam
+
+
+@njit(cache=True)
+def pair_stats(g, sr, has_sa, sa, c, w, v):
+    """Per-cell read model of a differential array, in weight units: ``w[i, j] = c (G+ - G-)``
+    and ``v[i, j] = c^2 pair_variance(...)`` (the fused network read sums these over active rows
+    and finishes with :func:`read_out`, exactly as :func:`read_columns` does)."""
+    n, m = w.shape
+    c2 = c * c
+    for i in range(n):
+        for j in range(m):
+            gp = g[i, 2 * j]
+            gm = g[i, 2 * j + 1]
+            w[i, j] = c * (gp - gm)
+            v[i, j] = c2 * pair_variance(gp, gm, sr, sa[i, 2 * j] if has_sa else 0.0,
+                                         sa[i, 2 * j + 1] if has_sa else 0.0)
+
+
+@njit(cache=True, inline="always")
+def column_normals(key, counter, z):
+    """``z[j] = normal(key, j, counter)`` for every ``j``: the ziggurat's branch-free first
+    attempt for all columns (vectorises), then the rare redo."""
+    for j in range(z.shape[0]):
+        z[j] = normal_first(key, j, counter)
+    for j in range(z.shape[0]):
+        if z[j] != z[j]:
+            z[j] = normal(key, j, counter)
+
+
+@njit(cache=True, inline="always")
+def read_out(y, v, c, noisy, z, key, counter, out_noise, adc_on, adc_lo, adc_step, adc_max, adc_sat):
+    """The end of every column read, in place: ``y_j = c (s_j + sqrt(v_j) z_j)`` from the noise-free
+    column sums ``s = y`` and their read-noise variances ``v`` (one standard normal ``z_j`` per
+    column, :func:`column_normals`), then output noise and ADC (:func:`finish_columns`).
+
+    Shared by :func:`read_columns` (``Crossbar`` reads) and the network's fused kernel
+    (:mod:`hwsnn.engine.kernel`), which sums cached per-cell weights and variances
+    (:func:`pair_stats`) over a step's active rows.  ``z`` is scratch space of ``y``'s length."""
+    n = y.shape[0]
+    if noisy:
+        column_normals(key, counter, z)
+        for j in range(n):
+            y[j] = c * (y[j] + math.sqrt(v[j]) * z[j])
+    elif c != 1.0:
+        for j in range(n):
+            y[j] = c * y[j]
+    if out_noise > 0.0 or adc_on:
+        finish_columns(y, key, counter, out_noise, adc_on, adc_lo, adc_step, adc_max, adc_sat)
 
 
 @njit(cache=True)

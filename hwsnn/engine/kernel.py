@@ -146,13 +146,14 @@ import math
 import numpy as np
 from numba import njit
 from hwsnn.rng import bits64
+from hwsnn.crossbar.kernels import read_out
 from hwsnn.plasticity.fixed import lfsr_advance
 '''
 
 _KERNEL = '''
 @njit(cache=True, error_model="numpy")
 def present(ev_ptr, ev_idx, n_on, n_total, learn,
-            W, Q, DW, WC, DWC, contrib, pre_tab, post_tab, key, ctr, lfsr, counts, colgain, ntab, touched, lam,
+            W, Q, DW, WC, DWC, contrib, pre_tab, post_tab, key, ctr, lfsr, counts, colgain, WV, rkey, rctr, touched, lam,
             #FLAT#):
     # the NamedTuples are passed field by field (typing a NamedTuple argument at every call costs
     # more than a small presentation) and rebuilt here
@@ -167,11 +168,13 @@ def present(ev_ptr, ev_idx, n_on, n_total, learn,
     w_inh = net.w_inh
     w_ei = net.w_ei
     w_ie = net.w_ie
-    adc_lsb = rd.adc_lsb
+    noisy = rd.noisy
+    out_noise = rd.out_noise
+    adc_on = rd.adc_on
+    adc_lo = rd.adc_lo
+    adc_step = rd.adc_step
     adc_max = rd.adc_max
-    read_noise = rd.read_noise
-    g0 = rd.g0
-    read_add = rd.read_add
+    adc_sat = rd.adc_sat
     ge = es.ge  # the excitatory/inhibitory input arrays as locals: the integration loops vectorise
     gi = es.gi
     gei = ist.ge
@@ -194,14 +197,10 @@ def present(ev_ptr, ev_idx, n_on, n_total, learn,
     postf = np.zeros(n_exc, np.int64)
     col = np.zeros(n_exc)
     col2 = np.zeros(n_exc)
-    use_adc = adc_lsb > 0.0 or read_noise > 0.0 or read_add > 0.0
-    noisy = read_noise > 0.0 or read_add > 0.0
-    rn2 = read_noise * read_noise
-    adc_inv = 1.0 / adc_lsb if adc_lsb > 0.0 else 0.0
+    use_read = noisy or adc_on or out_noise > 0.0
     zcol = np.zeros(n_exc)
+    rc_ = rctr[0]
     use_gain = colgain.shape[0] == n_exc
-    nz = 0
-    zbits = np.uint64(0)
     c = ctr[0]
     r16 = lfsr[0]
     total = 0
@@ -219,38 +218,22 @@ def present(ev_ptr, ev_idx, n_on, n_total, learn,
             e0 = ev_ptr[t]
             e1 = ev_ptr[t + 1]
             if e1 > e0:
-                if BACKEND == 2 and use_adc:
-                    # column currents of the active rows (weight units), the exact column-sum
-                    # Gaussian of the devices' read noise, the ADC, and the clip at 0 A
+                if BACKEND == 2 and use_read:
+                    # the crossbar's column read: cached per-cell weights and read-noise variances
+                    # summed over the active rows, then its read_out (column-sum Gaussian, output
+                    # noise, ADC), with the crossbar's read key and counter; the input conductance
+                    # clips at 0
                     for j in range(n_exc):
                         col[j] = 0.0
                         col2[j] = 0.0
                     for e in range(e0, e1):
                         i = ev_idx[e]
                         for j in range(n_exc):
-                            x = W[i, j]
-                            col[j] += x
-                            col2[j] += (x + g0) * (x + g0) + g0 * g0
-                    if noisy:
-                        # variance rn^2 * sum_i (G+_i^2 + G-_i^2) + additive, G+ = w + g0, G- = g0 in
-                        # weight units.  Standard normals: a per-network table of 2**16 draws indexed
-                        # by the 16-bit fields of counter-based 64-bit draws (four per draw, in
-                        # column order), drawn first so that the arithmetic loop vectorises
-                        for j in range(n_exc):
-                            if nz == 0:
-                                zbits = bits64(key, 1000003, c)
-                                c += 1
-                                nz = 4
-                            nz -= 1
-                            zcol[j] = ntab[np.int64(zbits & np.uint64(0xFFFF))]
-                            zbits = zbits >> np.uint64(16)
-                        var_add = read_add * (e1 - e0)
-                        for j in range(n_exc):
-                            col[j] += math.sqrt(rn2 * col2[j] + var_add) * zcol[j]
-                    if adc_lsb > 0.0:
-                        for j in range(n_exc):
-                            x = math.floor(col[j] * adc_inv + 0.5) * adc_lsb
-                            col[j] = x if x < adc_max else adc_max
+                            col[j] += W[i, j]
+                            col2[j] += WV[i, j]
+                    read_out(col, col2, 1.0, noisy, zcol, rkey, rc_, out_noise, adc_on, adc_lo, adc_step, adc_max,
+                             adc_sat)
+                    rc_ += 1
                     if use_gain:
                         for j in range(n_exc):
                             x = col[j]
@@ -338,6 +321,7 @@ def present(ev_ptr, ev_idx, n_on, n_total, learn,
                 t = n_total
 #SAMPLE#
     ctr[0] = c
+    rctr[0] = rc_
     lfsr[0] = r16
     return total
 '''
@@ -345,6 +329,7 @@ def present(ev_ptr, ev_idx, n_on, n_total, learn,
 _RECORD = '''        if RECORD:
             for j in range(n_exc):
                 rec.v[t, j] = es.v[j]
+                rec.ge[t, j] = ge[j]
                 rec.spikes[t, j] = 0
             for s in range(n_spk):
                 rec.spikes[t, spk[s]] = 1
@@ -686,4 +671,4 @@ def layer_kernel(spec: LayerSpec):
     if spec.backend not in BACKENDS:
         raise ValueError(f"unknown backend {spec.backend!r}")
     return compile_generated("layer", _TEMPLATE_VERSION, _source(spec), _HEADER, _hook_names(spec), "present",
-                             deps=("hwsnn.rng", "hwsnn.plasticity.fixed", "hwsnn.engine.fastmath"))
+                             deps=("hwsnn.rng", "hwsnn.plasticity.fixed", "hwsnn.engine.fastmath", "hwsnn.crossbar.kernels"))

@@ -17,8 +17,9 @@ Synapse backends (``synapse.backend``), the same network and rules on all three:
     conductance neuron keeps float membranes (it has no integer twin yet).
 ``"crossbar"``
     weights on a :class:`hwsnn.crossbar.Crossbar` (device preset or fitted parameter file).  Each
-    step's column input gets the devices' exact column-sum read noise and the ADC of the crossbar
-    config inside the kernel; the rules' changes are accumulated during a presentation and written
+    step's column input is the crossbar's own column read (:func:`hwsnn.crossbar.kernels.read_out`:
+    the exact column-sum Gaussian of the devices' read noise, output noise, ADC) on the per-cell
+    weights and variances of :meth:`hwsnn.crossbar.Crossbar.read_model`, cached between writes; the rules' changes are accumulated during a presentation and written
     back by :class:`CrossbarWriteBack` as SET/RESET pulses.
 """
 
@@ -37,6 +38,7 @@ from hwsnn.errors import ConfigError
 from hwsnn.plasticity.homeostasis import normalize_columns, normalize_columns_int_sr
 from hwsnn.rng import key as rng_key
 from hwsnn.snn.encoders import poisson_events
+from hwsnn.snn.step_kernels import trace_tables
 
 __all__ = ["LayerNetwork", "NetConst", "ReadConst", "raster_to_events"]
 
@@ -58,13 +60,18 @@ class NetConst(NamedTuple):
 
 
 class ReadConst(NamedTuple):
-    """The crossbar read path in weight units (all 0 for ideal/integer synapses)."""
+    """The crossbar's column read (:func:`hwsnn.crossbar.kernels.read_out`) in the layer's weight
+    units (``w_max`` times the crossbar's); all off for ideal/integer synapses."""
 
-    adc_lsb: float
+    noisy: bool
+    """Read noise on (the per-cell variances ``WV`` are summed over the active rows)."""
+    out_noise: float
+    adc_on: bool
+    adc_lo: float
+    adc_step: float
     adc_max: float
-    read_noise: float
-    g0: float
-    read_add: float
+    """Highest ADC code."""
+    adc_sat: bool
 
 
 class _NoRecord(NamedTuple):
@@ -112,7 +119,7 @@ class LayerNetwork:
     crossbar : optional
         A ready :class:`hwsnn.crossbar.Crossbar` (``n_in x n_exc``) instead of one built from the config.
     record : bool
-        Record per-step membranes, spikes and weights (``self.record`` after each presentation).
+        Record per-step membranes, excitatory conductances, spikes and weights (``self.record`` after each presentation).
     """
 
     def __init__(self, cfg, n_in: int, seed: int = 0, *, backend: str | None = None, crossbar=None,
@@ -163,6 +170,9 @@ class LayerNetwork:
         self.dw = np.zeros((1, 1))
         self.wc = np.zeros((1, 1, 1))
         self.dwc = np.zeros((1, 1, 1))
+        self.wv = np.zeros((1, 1))  # crossbar: per-cell read-noise variances (weight units^2)
+        self.wvc = np.zeros((1, 1, 1))
+        self._rctr = np.zeros(1, np.int64)
         self.tiles = []
         if self.backend == "ideal":
             self.w = np.ascontiguousarray(w0)
@@ -178,11 +188,14 @@ class LayerNetwork:
                 xb.program(w0 / self.w_max)
                 self.tiles.append(xb)
             self.xb = self.tiles[0]
-            self.w = np.ascontiguousarray(np.asarray(self.xb.weights(), np.float64) * self.w_max)
+            _check_fast_path(self.xb)
             self.dw = np.zeros((n_in, n_exc))
+            models = [t.read_model() for t in self.tiles]
+            self.w = np.ascontiguousarray(models[0][0] * self.w_max)
+            self.wv = np.ascontiguousarray(models[0][1] * self.w_max**2)
             if self.components:
-                self.wc = np.ascontiguousarray(np.stack([np.asarray(t.weights(), np.float64) * self.w_max
-                                                         for t in self.tiles]))
+                self.wc = np.ascontiguousarray(np.stack([w * self.w_max for w, _v in models]))
+                self.wvc = np.ascontiguousarray(np.stack([v * self.w_max**2 for _w, v in models]))
                 self.dwc = np.zeros_like(self.wc)
                 self._effective()
             self.write_back = CrossbarWriteBack(self, cfg.synapse.write_back)
@@ -212,11 +225,6 @@ class LayerNetwork:
                             w_max=self.w_max, q_max=self._qmax, w_inh=float(net.w_inh_total) / n_exc,
                             w_ei=float(net.w_ei), w_ie=float(net.w_ie), fast_forward=bool(sch.fast_forward))
         self.rd = self._read_path()
-        self._ntab = np.zeros(1)
-        if self.rd.read_noise > 0 or self.rd.read_add > 0:
-            from hwsnn.rng import normal_array
-
-            self._ntab = normal_array(self.seed, 13, 1 << 16)
         self._compile_rules(record)
 
     # ---------------------------------------------------------------------------------------
@@ -263,42 +271,20 @@ class LayerNetwork:
         self.record = None
 
     def _tables(self, keys: list, integer: bool) -> np.ndarray:
-        n = self.n_total + 1
-        if integer:
-            out = np.zeros((max(1, len(keys)), n), np.int64)
-            xmax = (1 << self.int_format.x_bits) - 1
-            for row, shift in enumerate(keys):
-                x = xmax  # value k steps after the spike, read before step k's edge: decay applied k-1 times
-                for k in range(1, n):
-                    out[row, k] = x
-                    x = x - ((x + (1 << shift) - 1) >> shift)
-            return out
-        out = np.zeros((max(1, len(keys)), n))
-        k = np.arange(n)
-        for row, tau in enumerate(keys):
-            out[row] = np.exp(-k * self.dt / tau)
-        return out
+        # the kernel reads column t - t_last (>= 1: traces are read before this step's increments)
+        # for t up to the presentation's length
+        return trace_tables(keys, self.dt, integer, self.int_format.x_bits, min_len=self.n_total + 1)
 
     def _read_path(self) -> ReadConst:
-        """The crossbar's read path for the kernel, in weight units."""
+        """The crossbar's read path for the kernel, in the layer's weight units."""
         if self.backend != "crossbar":
-            return ReadConst(0.0, 0.0, 0.0, 0.0, 0.0)
+            return ReadConst(False, 0.0, False, 0.0, 1.0, 1.0, False)
         xb = self.xb
-        io = xb.config.io
         p = xb.params
-        _check_fast_path(xb)
-        rn = float(p.read_noise)
-        span = float(xb.config.mapping.w_span)
-        g0 = span * float(p.g_min) / (float(p.g_max) - float(p.g_min)) * self.w_max
-        ra = float(getattr(p, "read_noise_add", 0.0) or 0.0)
-        add_var = 2.0 * (ra * span * self.w_max) ** 2
-        lsb = amax = 0.0
-        if io.adc_bits:
-            rng = io.adc_range or (0.0, float(self.n_in))
-            lo, hi = float(rng[0]), float(rng[1])
-            amax = hi * self.w_max
-            lsb = (hi - lo) * self.w_max / ((1 << io.adc_bits) - 1)
-        return ReadConst(lsb, amax, rn, g0, add_var)
+        s = self.w_max
+        adc_on, lo, step, nmax, sat = xb.adc
+        return ReadConst(bool(p.read_noise > 0 or p.read_noise_add > 0), float(xb.config.io.out_noise) * s,
+                         bool(adc_on), lo * s, step * s, nmax, bool(sat))
 
     # ---------------------------------------------------------------------------------------
     # state views (the arrays the kernel updates in place)
@@ -338,11 +324,18 @@ class LayerNetwork:
             normalize_columns_int_sr(self.wq, int(round(self.norm_target * self._qmax / self.w_max)), self._qmax, self._lfsr)
 
     def _effective(self) -> None:
-        """``W = sum_m lambda_m W_m`` (synergy with mechanism-specific components)."""
+        """``W = sum_m lambda_m W_m`` (synergy with mechanism-specific components); on the crossbar
+        the tiles' column currents are summed with gains ``lambda_m``, so the read-noise variances
+        add as ``sum_m lambda_m^2 V_m``."""
         w = self.lam[0] * self.wc[0]
         for m in range(1, self.wc.shape[0]):
             w += self.lam[m] * self.wc[m]
         self.w[...] = w
+        if self.backend == "crossbar":
+            v = self.lam[0] ** 2 * self.wvc[0]
+            for m in range(1, self.wvc.shape[0]):
+                v += self.lam[m] ** 2 * self.wvc[m]
+            self.wv[...] = v
 
     def _sample_rules_step(self) -> None:
         """Per-sample rules (synaptic scaling) after a learning sample, through the backend."""
@@ -387,16 +380,24 @@ class LayerNetwork:
         self._before(learn)
         rec = _NoRecord(np.zeros(1))
         if self._record:
-            rec = _Record(v=np.zeros((self.n_total, self.n_exc)), spikes=np.zeros((self.n_total, self.n_exc), np.uint8),
+            rec = _Record(v=np.zeros((self.n_total, self.n_exc)), ge=np.zeros((self.n_total, self.n_exc)), spikes=np.zeros((self.n_total, self.n_exc), np.uint8),
                           w=np.zeros((self.n_total, self.n_in, self.n_exc), np.int64 if self.backend == "integer" else np.float64))
+        rkey = 0
+        r0 = 0
+        if self.xb is not None:
+            rkey, r0 = self.xb.read_key
+            self._rctr[0] = r0
         flat = []
         for nt in (self.ec, self.es, self.ic, self.ist, self.net, self.rd, rec) + self.rc:
             flat.extend(nt)
         total = self._kernel(
             ptr, idx, self.n_on, self.n_total, bool(learn),
             self.w, self.wq, self.dw, self.wc, self.dwc, self.contrib, self.pre_tab, self.post_tab, np.uint64(self._key_sr), self._ctr, self._lfsr,
-            self.counts, self._gain, self._ntab, self._touched, self.lam, *flat,
+            self.counts, self._gain, self.wv, np.uint64(rkey), self._rctr, self._touched, self.lam, *flat,
         )
+        if self.xb is not None:
+            for xb in self.tiles:  # the kernel's column reads are the crossbar's reads
+                xb.count_reads(int(self._rctr[0]) - r0)
         if self._record:
             self.record = rec
         self._after(learn)
@@ -446,6 +447,7 @@ class LayerNetwork:
 
 class _Record(NamedTuple):
     v: np.ndarray
+    ge: np.ndarray
     spikes: np.ndarray
     w: np.ndarray
 
@@ -467,24 +469,27 @@ def _build_crossbar(cfg, n_in: int, n_exc: int, seed: int):
 
 
 def _check_fast_path(xb) -> None:
-    """Reject crossbar and periphery options the fused read path does not model (naming the field)."""
+    """Reject crossbar and periphery options the fused read path does not model (naming the field).
+
+    The fused path is the crossbar's own column read on cached per-cell weights and variances
+    (:meth:`hwsnn.crossbar.Crossbar.read_model`); what that model cannot express is refused."""
     io = xb.config.io
     p = xb.params
     if io.ir_drop:
         raise ConfigError("synapse.crossbar.io.ir_drop", "IR drop is not modelled in the network's fused read path; "
                                                          "set it to false (Crossbar.read models it)")
-    if io.out_noise:
-        raise ConfigError("synapse.crossbar.io.out_noise", "must be 0 in the network's fused read path")
     if io.dac_bits != 1:
         raise ConfigError("synapse.crossbar.io.dac_bits", "spiking inputs are binary: must be 1")
     if xb.config.mapping.scheme != "differential":
         raise ConfigError("synapse.crossbar.mapping.scheme", "the network's fused read path needs 'differential'")
-    if io.adc_bits and io.adc_clip != "saturate":
-        raise ConfigError("synapse.crossbar.io.adc_clip", "the network's fused read path needs 'saturate'")
     if getattr(p, "read_noise_model", "normal") != "normal" and float(p.read_noise) > 0:
         raise ConfigError("synapse.device.params.read_noise_model",
                           f"{p.read_noise_model!r} read noise is time-dependent and not modelled in the fused "
                           "read path; use 'normal' or read_noise = 0")
+    try:
+        xb.read_model(cols=[0])
+    except ConfigError as e:
+        raise ConfigError(f"synapse.crossbar.{e.field}", e.message) from None
 
 
 class CrossbarWriteBack:
@@ -533,7 +538,7 @@ class CrossbarWriteBack:
             touched = net._touched.astype(bool)
             net._touched[:] = 0
             written = []
-            for m, (xb, w, acc) in enumerate(views):
+            for m, (xb, w, acc, _v) in enumerate(views):
                 tc = cols if cols is not None else np.flatnonzero(touched | net._extra[m]).astype(np.int64)
                 net._extra[m] = False
                 if tc.size:
@@ -541,16 +546,18 @@ class CrossbarWriteBack:
                 written.append(tc)
             cols = np.unique(np.concatenate(written)) if written else cols
         refresh = False
-        for xb, w, _acc in views:
+        for xb, _w, _acc, _v in views:
             xb.advance(t_s)
         self.count += 1
         if self.count % p.refresh == 0:
             self._reread(views)
             refresh = True
         elif cols.size:
-            for (xb, w, _acc), tc in zip(views, written):
+            for (xb, w, _acc, v), tc in zip(views, written):
                 if tc.size:
-                    w[:, tc] = np.asarray(xb.weights(tc), np.float64) * w_max
+                    wt, vt = xb.read_model(tc)
+                    w[:, tc] = wt * w_max
+                    v[:, tc] = vt * w_max**2
         if comp:
             net._effective()
         if refresh:
@@ -561,19 +568,22 @@ class CrossbarWriteBack:
     def _views(self):
         net = self.net
         if net.components:
-            return [(net.tiles[m], net.wc[m], net.dwc[m]) for m in range(len(net.tiles))]
-        return [(net.xb, net.w, net.dw)]
+            return [(net.tiles[m], net.wc[m], net.dwc[m], net.wvc[m]) for m in range(len(net.tiles))]
+        return [(net.xb, net.w, net.dw, net.wv)]
 
     def _reread(self, views) -> None:
-        for xb, w, _acc in views:
-            w[:] = np.asarray(xb.weights(), np.float64) * self.net.w_max
+        s = self.net.w_max
+        for xb, w, _acc, v in views:
+            wt, vt = xb.read_model()
+            w[:] = wt * s
+            v[:] = vt * s**2
 
     def idle(self, seconds: float) -> None:
         """Let ``seconds`` pass without input (e.g. between training and test): every tile's clock
         advances (drift, volatile relaxation), every weight is re-read and the column gain
         re-measured, as at a periodic refresh."""
         views = self._views()
-        for xb, _w, _acc in views:
+        for xb, _w, _acc, _v in views:
             xb.advance(seconds)
         self._reread(views)
         if self.net.components:

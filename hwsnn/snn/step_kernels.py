@@ -45,11 +45,15 @@ def trace_at(tab, row, tl, idx, t):
     return tab[row, k]
 
 
-def trace_tables(keys, dt: float, integer: bool, x_bits: int = 8) -> np.ndarray:
+def trace_tables(keys, dt: float, integer: bool, x_bits: int = 8, min_len: int = 0) -> np.ndarray:
     """Rows of nearest-spike trace values ``k`` steps after a spike, read before step ``k``'s
     increments: float ``exp(-k dt / tau)`` until it falls below 1e-20 (then 0); integer the
     ``stdp_trace`` register, ``2**x_bits - 1`` at ``k = 1`` and ceil-decayed by ``2**-shift`` per
-    step until it reaches 0.  Column 0 is 0."""
+    step until it reaches 0.  Column 0 is 0 (the "no trace" entry :func:`trace_at` falls back to).
+
+    The one table builder of the engine: :class:`hwsnn.snn.Network`'s projection kernels and
+    the layer kernel (:mod:`hwsnn.engine.layer`, which indexes ``t - t_last`` without a bound and
+    so asks for ``min_len`` columns, zero-padded) read the same values."""
     if integer:
         xmax = (1 << x_bits) - 1
         rows = []
@@ -60,16 +64,16 @@ def trace_tables(keys, dt: float, integer: bool, x_bits: int = 8) -> np.ndarray:
                 vals.append(x)
                 x = x - ((x + (1 << shift) - 1) >> shift)
             rows.append(vals)
-        n = max([len(r) for r in rows] + [1]) + 1
+        n = max([len(r) for r in rows] + [1, min_len - 1]) + 1
         out = np.zeros((max(1, len(rows)), n), np.int64)
         for r, vals in enumerate(rows):
             out[r, :len(vals)] = vals
         return out
     n = max([int(np.ceil(46.1 * tau / dt)) + 2 for tau in keys] + [1])
-    out = np.zeros((max(1, len(keys)), n))
+    out = np.zeros((max(1, len(keys)), max(n, min_len)))
     k = np.arange(n)
     for r, tau in enumerate(keys):
-        out[r] = np.exp(-k * dt / tau)
+        out[r, :n] = np.exp(-k * dt / tau)
         out[r, 0] = 0.0
     return out
 

@@ -39,6 +39,45 @@ def _mean(xs):
     return float(np.mean(xs)) if xs else None
 
 
+def precompile_in_background(cfg: RunConfig, backends) -> list:
+    """On a first run (no generated layer kernel cached yet), compile the layer kernels of the
+    networks ``backends`` in background processes, one each, while this process compiles and
+    trains the first network: on a cold cache the two kernels of the default run (crossbar and
+    its ideal baseline) then compile side by side on two cores.  The processes only fill the
+    on-disk caches (Numba writes them atomically); any error there is left for the main process
+    to meet and report when it builds that network itself.  Returns the started processes."""
+    import multiprocessing
+
+    from hwsnn.config import to_plain
+    from hwsnn.engine.kernel import kernel_cache_dir
+
+    d = kernel_cache_dir()
+    if not backends or (d.is_dir() and any(d.glob("layer_*.py"))):
+        return []
+    ctx = multiprocessing.get_context("spawn")
+    procs = []
+    for syn in backends:
+        p = ctx.Process(target=_compile_layer, args=(to_plain(cfg), syn), daemon=True, name=f"hwsnn-compile-{syn}")
+        p.start()
+        procs.append(p)
+    return procs
+
+
+def _compile_layer(doc: dict, backend: str) -> None:
+    import os
+
+    os.environ["HWSNN_COMPILE_NOTICE"] = "0"  # the main process says it
+    try:
+        from hwsnn.config import parse_config
+        from hwsnn.engine.layer import LayerNetwork
+
+        cfg = parse_config(doc)
+        net = LayerNetwork(cfg, 4, 0, backend=backend)  # the kernel depends on the types, not the sizes
+        net.present(np.full(4, 0.5), learn=True)
+    except Exception:  # noqa: BLE001 - the main process builds this network too and reports its errors
+        pass
+
+
 def run_experiment(
     cfg: RunConfig,
     out: str | Path,
@@ -46,6 +85,7 @@ def run_experiment(
     log: Callable[[str], None] | None = None,
     extra: dict[str, Any] | None = None,
     figures: bool = True,
+    precompile: bool = False,
 ) -> dict[str, Any]:
     """Train and evaluate per ``cfg``; write results to ``out``; return the metrics dict.
 
@@ -53,6 +93,8 @@ def run_experiment(
     is recorded in ``metrics.json`` next to the fully resolved config (``"config"``, the document
     ``hwsnn run --print-config`` prints).  ``figures=False`` writes ``metrics.json`` only (sweeps:
     no per-point figures, and no Matplotlib, which is not thread-safe, in worker threads).
+    ``precompile=True`` (the command line) compiles the kernels of the baseline network in a
+    background process while the main network trains (:func:`precompile_in_background`).
     """
     from hwsnn.tasks.datasets import load_dataset
 
@@ -64,6 +106,7 @@ def run_experiment(
     main_backend = cfg.synapse.backend
     t0 = time.perf_counter()
     backends = [main_backend] + ([rs.baseline] if rs.baseline not in ("none", main_backend) else [])
+    _compilers = precompile_in_background(cfg, backends[1:]) if precompile else []  # noqa: F841 (run alongside)
     runs: list[dict[str, Any]] = []
     lam_hist: list = []
     kmeans = []

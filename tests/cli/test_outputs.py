@@ -35,7 +35,7 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120.0) -> Non
         time.sleep(0.05)
 
 
-def _fake_experiment(cfg, out, progress=None, log=None, extra=None):
+def _fake_experiment(cfg, out, progress=None, log=None, extra=None, precompile=False):
     """Stands in for training (the folder handling is what is tested): writes metrics.json."""
     from hwsnn.io import write_json
 

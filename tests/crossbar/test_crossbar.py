@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from hwsnn.crossbar import Crossbar, CrossbarConfig, IOConfig, MappingConfig, UpdateConfig, ir_drop_nodal
+from hwsnn.crossbar import kernels as K
 from hwsnn.devices import DeviceArray, get_preset
 from hwsnn.errors import ConfigError
 
@@ -156,6 +157,39 @@ def test_column_read_noise_equals_per_device_noise(scheme, sr, sa):
     sd_sum = sd_sum[0::2] + sd_sum[1::2] if scheme == "differential" else sd_sum[:6] + sd_sum[6]
     mutant = mean + sd_sum * np.random.default_rng(0).standard_normal((2000, 6))
     assert not column_variance_ok(mutant, expect)
+
+
+def test_read_model_is_the_device_read_noise_law():
+    """``read_model``'s per-cell variance is the sum of both devices' read-noise variances
+    (closed form from the device conductances), and its weights are ``weights()``; signed
+    weights put conductance on ``G-`` too, so both devices of a pair matter."""
+    sr, sa = 0.04, 0.003
+    p = quiet_sto(read_noise=sr, read_noise_add=sa)
+    xb = Crossbar(p, 7, 5, cfg("differential", -1.0), seed=4)
+    xb.program(np.random.default_rng(2).uniform(-0.9, 0.9, (7, 5)), verify=False)
+    w, v = xb.read_model()
+    g = xb.array.conductance()
+    c = xb.config.mapping.w_span / (p.g_max - p.g_min)
+    var_dev = c**2 * ((sr * g) ** 2 + (sa * (xb.array.g_max_dev - xb.array.g_min_dev)) ** 2)
+    np.testing.assert_allclose(v, var_dev[:, 0::2] + var_dev[:, 1::2], rtol=1e-12)
+    np.testing.assert_allclose(w, xb.weights(), rtol=1e-12, atol=1e-15)
+    wc, vc = xb.read_model(cols=[3, 1])
+    np.testing.assert_array_equal(vc, v[:, [3, 1]])
+    np.testing.assert_array_equal(wc, w[:, [3, 1]])
+    # sums of the model over active rows finished by read_out give read_currents exactly
+    rows = np.array([0, 2, 5])
+    key, counter = xb.read_key
+    y, vy = w[rows].sum(0), v[rows].sum(0)
+    K.read_out(y, vy, 1.0, True, np.empty(5), key, counter, 0.0, *xb.adc)
+    np.testing.assert_allclose(xb.read_currents(rows), y, rtol=1e-12)
+
+
+def test_read_model_refuses_what_it_cannot_express():
+    p = quiet_sto(read_noise=0.05)
+    with pytest.raises(ConfigError, match="mapping.scheme"):
+        Crossbar(p, 4, 2, cfg("reference", -1.0), seed=0).read_model()
+    with pytest.raises(ConfigError, match="io.read_noise"):
+        Crossbar(p, 4, 2, cfg(io=IOConfig(read_noise="device")), seed=0).read_model()
 
 
 def test_reference_noise_is_shared_between_columns():
