@@ -14,7 +14,8 @@ Synapse backends (``synapse.backend``), the same network and rules on all three:
     ``w_bits`` weight codes and ``x_bits`` ``stdp_trace`` traces; each rule's integer twin
     (:meth:`Rule.to_int`) with LFSR16 stochastic rounding in the hardware learning core's order
     (see :mod:`hwsnn.engine.kernel`); normalisation with LFSR16 stochastic rounding.  The
-    conductance neuron keeps float membranes (it has no integer twin yet).
+    conductance neuron runs as its integer twin (:mod:`hwsnn.engine.neurons_int`: membranes,
+    conductances and thresholds in documented fixed-point formats).
 ``"crossbar"``
     weights on a :class:`hwsnn.crossbar.Crossbar` (device preset or fitted parameter file).  Each
     step's column input is the crossbar's own column read (:func:`hwsnn.crossbar.kernels.read_out`:
@@ -206,6 +207,8 @@ class LayerNetwork:
         neuron = cfg.neuron
         if neuron.integer and self.backend != "integer":
             raise ConfigError("neuron.model", f"{neuron.model!r} is an integer neuron: set synapse.backend = 'integer'")
+        if self.backend == "integer" and hasattr(neuron, "to_int"):
+            neuron = neuron.to_int()  # integer membranes, conductances and thresholds (hwsnn.engine.neurons_int)
         self.neuron = neuron
         self.ec = neuron.consts(self.dt, hom)
         self.es = neuron.state(self.ec, n_exc, hom)
@@ -221,9 +224,11 @@ class LayerNetwork:
         self.counts = np.zeros(n_exc, np.int64)
         self._touched = np.zeros(n_exc, np.int64)
         self._extra = np.zeros((max(1, len(self.tiles)), n_exc), bool)  # columns a per-sample rule changed
+        code = getattr(neuron, "conductance_code", float)  # integer twins: conductances as register codes
         self.net = NetConst(eff=float(net.efficacy), effq=neuron.input_scale(float(net.efficacy), self.w_max / self._qmax),
-                            w_max=self.w_max, q_max=self._qmax, w_inh=float(net.w_inh_total) / n_exc,
-                            w_ei=float(net.w_ei), w_ie=float(net.w_ie), fast_forward=bool(sch.fast_forward))
+                            w_max=self.w_max, q_max=self._qmax, w_inh=code(float(net.w_inh_total) / n_exc),
+                            w_ei=getattr(inh, "conductance_code", float)(float(net.w_ei)), w_ie=code(float(net.w_ie)),
+                            fast_forward=bool(sch.fast_forward))
         self.rd = self._read_path()
         self._compile_rules(record)
 
@@ -288,8 +293,12 @@ class LayerNetwork:
 
     # ---------------------------------------------------------------------------------------
     # state views (the arrays the kernel updates in place)
-    theta = property(lambda self: self.es.theta, doc="Adaptive thresholds (mV).")
-    v = property(lambda self: self.es.v, doc="Membranes (mV).")
+    theta = property(lambda self: self._mv("theta", self.es.theta), doc="Adaptive thresholds (mV).")
+    v = property(lambda self: self._mv("v", self.es.v), doc="Membranes (mV).")
+
+    def _mv(self, field: str, x: np.ndarray) -> np.ndarray:
+        conv = getattr(self.neuron, "millivolts", None)  # integer twins hold register codes
+        return x if conv is None else conv(field, x)
     ge = property(lambda self: self.es.ge, doc="Excitatory conductances.")
     gi = property(lambda self: self.es.gi, doc="Inhibitory conductances.")
     ref = property(lambda self: self.es.ref, doc="Refractory steps left.")

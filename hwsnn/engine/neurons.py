@@ -35,6 +35,12 @@ class _CondLIFModel(NeuronModel):
     def state(self, consts, n: int, homeostasis=None) -> "CondLIFState":
         return cond_lif_state(consts, n, 0.0 if homeostasis is None else homeostasis.theta_init)
 
+    def to_int(self):
+        """The integer twin (:class:`hwsnn.engine.neurons_int.CondLIFInt`), used on the integer backend."""
+        from hwsnn.engine.neurons_int import CondLIFInt
+
+        return CondLIFInt(self)
+
 
 class InhibitoryNeuron(_CondLIFModel):
     """Conductance-based LIF of the inhibitory population (Diehl & Cook 2015), no adaptation."""

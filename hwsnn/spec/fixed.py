@@ -18,6 +18,7 @@ __all__ = [
     "wrap_signed",
     "shr_floor",
     "shr_ceil",
+    "shr_round",
     "decay_ceil",
     "bits_for",
     "mask",
@@ -76,6 +77,12 @@ def shr_floor(x: int, k: int) -> int:
 def shr_ceil(x: int, k: int) -> int:
     """Right shift rounding toward plus infinity: ``ceil(x / 2**k)``."""
     return (x + (1 << k) - 1) >> k
+
+
+def shr_round(x: int, k: int) -> int:
+    """Right shift rounding half up: ``floor(x / 2**k + 1/2)`` (``k >= 1``); also valid on
+    integer NumPy arrays and compiled by Numba as written."""
+    return (x + (1 << (k - 1))) >> k
 
 
 def decay_ceil(x: int, k: int) -> int:
