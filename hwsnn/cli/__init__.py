@@ -19,7 +19,7 @@ from hwsnn.errors import HwsnnError
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
-COMMANDS = ["run", "sweep", "compare", "plot", "device", "rtl", "cosim", "bench", "doctor"]
+COMMANDS = ["run", "sweep", "compare", "stl", "ecg", "pdlf", "plot", "device", "rtl", "cosim", "bench", "doctor"]
 """Subcommand modules, in the order ``--help`` lists them."""
 
 

@@ -155,6 +155,8 @@ class Projection:
     lfsr: np.ndarray = None
     scale: object = 1.0
     """Input per unit of stored weight (``int`` backend: per code)."""
+    mask: np.ndarray = None
+    """Existing synapses (bool ``(n_src, n_dst)``), ``None`` = all."""
 
     def weights(self) -> np.ndarray:
         return self.syn.weights()
@@ -247,10 +249,15 @@ class Network:
         return self._add(name, Population(neuron, self._check_n(n), self.dt, homeostasis, rules))
 
     def connect(self, src: str, dst: str, w, *, receptor: str = "exc", rule=None, rules=(), gain: float = 1.0,
-                w_max: float = 1.0, name: str | None = None) -> Projection:
+                w_max: float = 1.0, name: str | None = None, mask=None) -> Projection:
         """Connect ``src -> dst`` with initial weights ``w`` (scalar or ``(n_src, n_dst)``) in
         ``[0, w_max]``; ``rule``/``rules`` are engine rules; ``gain`` scales the delivered input
-        (an integer for integer neurons, which receive ``gain * neuron.input_scale * codes``)."""
+        (an integer for integer neurons, which receive ``gain * neuron.input_scale * codes``).
+
+        ``mask`` (bool ``(n_src, n_dst)``, optional) says which synapses exist (sparse
+        connectivity; ``src == dst`` gives a recurrent projection): the others hold weight 0
+        (``w`` is zeroed there) and no rule changes them (after every plasticity step and slow
+        rule their change is undone; on a crossbar they get no pulses)."""
         for f, g in (("src", src), ("dst", dst)):
             if g not in self.groups:
                 raise ConfigError(f, f"unknown group {g!r}; known: {sorted(self.groups)}")
@@ -262,6 +269,14 @@ class Network:
             raise ConfigError("w_max", f"must be a positive number, not {w_max!r}")
         sg, dg = self.groups[src], self.groups[dst]
         k = len(self.projections)
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.shape != (sg.n, dg.n) or mask.dtype.kind not in "bu" or (mask.dtype.kind == "u" and mask.max(
+                    initial=0) > 1):
+                raise ConfigError("mask", f"must be a boolean array of shape ({sg.n}, {dg.n}), not "
+                                          f"{mask.dtype} {mask.shape}")
+            mask = np.ascontiguousarray(mask.astype(bool))
+            w = np.where(mask, np.broadcast_to(np.asarray(w, dtype=np.float64), mask.shape), 0.0)
         syn = make_synapses(self.synapse, w, sg.n, dg.n, 0.0, float(w_max), seed=self.seed * 1000 + k)
         integer = syn.kind == "int"
         scale = float(gain)
@@ -277,7 +292,7 @@ class Network:
         all_rules = ([rule] if rule is not None else []) + list(rules)
         proj = Projection(name=name or f"{src}->{dst}#{k}", src=src, dst=dst, syn=syn, receptor=receptor,
                           gain=float(gain), w_max=float(w_max), rules=all_rules, scale=scale,
-                          lfsr=np.array([_lfsr_seed(self.seed * 1000 + k)], np.int64))
+                          lfsr=np.array([_lfsr_seed(self.seed * 1000 + k)], np.int64), mask=mask)
         self._compile(proj, sg, dg)
         self.projections.append(proj)
         return proj
@@ -385,13 +400,30 @@ class Network:
         syn = p.syn
         if syn.kind == "int":
             p.kernel(syn.q, *args, np.int64(p._qmax), p._pin, p.lfsr, p._postf, p.consts)
+            self._unmask(p, syn.q, pre_idx, post_idx)
         elif syn.kind == "ideal":
             p.kernel(syn.w, *args, p.w_max, p._pin, p.lfsr, p._postf, p.consts)
+            self._unmask(p, syn.w, pre_idx, post_idx)
         else:  # crossbar: the rules' change of the current weight estimate becomes pulses
             w0 = syn.weights()
             w1 = w0.copy()
             p.kernel(w1, *args, p.w_max, p._pin, p.lfsr, p._postf, p.consts)
+            if p.mask is not None:
+                w1 = np.where(p.mask, w1, w0)
             syn.commit(w0, w1, pre_idx, post_idx)
+
+    @staticmethod
+    def _unmask(p: Projection, w: np.ndarray, rows=None, cols=None) -> None:
+        """Absent synapses of a masked projection back to 0 (only the touched rows and columns)."""
+        if p.mask is None:
+            return
+        if rows is None:
+            w[~p.mask] = 0
+            return
+        if rows.shape[0]:
+            w[rows] *= p.mask[rows]
+        if cols.shape[0]:
+            w[:, cols] *= p.mask[:, cols]
 
     def _slow(self, p: Projection, step: int) -> None:
         syn = p.syn
@@ -401,14 +433,18 @@ class Network:
             if syn.kind == "int":
                 dq = rule.sample_dq(state, syn.q, p._counts, p._qmax, p.lfsr)
                 np.clip(syn.q + dq, 0, p._qmax, out=syn.q)
+                self._unmask(p, syn.q)
             elif syn.kind == "ideal":
                 dw = rule.sample_dw(state, syn.w, p._counts)
                 np.clip(syn.w + dw, 0.0, p.w_max, out=syn.w)
+                self._unmask(p, syn.w)
             else:
                 w0 = syn.weights()
                 sums = syn.xbar.read_currents(np.arange(syn.n_pre, dtype=np.int64))
                 dw = rule.sample_dw(state, w0, p._counts, sums)
                 dw = np.clip(w0 + dw, 0.0, p.w_max) - w0
+                if p.mask is not None:
+                    dw = np.where(p.mask, dw, 0.0)
                 syn.xbar.update(dw)
                 syn._cache = None
         if p.slow and all((step + 1) % rule.period == 0 for rule, _ in p.slow):

@@ -74,8 +74,8 @@ def _compile_layer(doc: dict, backend: str) -> None:
         cfg = parse_config(doc)
         net = LayerNetwork(cfg, 4, 0, backend=backend)  # the kernel depends on the types, not the sizes
         net.present(np.full(4, 0.5), learn=True)
-    except Exception:  # noqa: BLE001 - the main process builds this network too and reports its errors
-        pass
+    except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the main process builds this network too and
+        pass                                 # reports its errors; a Ctrl-C reaches the whole process group
 
 
 def run_experiment(

@@ -231,6 +231,24 @@ case("--out", "bench", "devices", "--quick", "--out", str(Path(__file__).resolve
 case("--update-committed", "bench", "devices", "--quick", "--update-committed", "--out", "{d}/x")
 
 
+# -- the seed-method commands and the sweep family ------------------------------------------------
+case("--mode", "stl", "train", "--mode", "xx")
+case("--epochs", "stl", "train", "--epochs", "0")
+case("train.lr", "stl", "train", "--set", "train.lr=-1")
+case("nosuch", "stl", "train", "--set", "nosuch.field=1")
+case("config", "stl", "train", "{d}/missing.toml")
+case("RUN_DIR", "stl", "deploy", "{d}/missing-run")
+case("RUN_DIR", "stl", "export", "{d}/missing-run", "--nir", "{d}/x.nir")
+case("config", "pdlf", "evolve", "nosuchpreset")
+case("--workers", "pdlf", "evolve", "--workers", "-1")
+case("network.n_exc", "ecg", "run", "--set", "network.n_exc=0")
+case("config", "ecg", "run", "nosuchpreset")
+case("data.record", "ecg", "run", "--set", "data.source=wfdb")
+case("config", "sweep", "nosuch")
+case("repeats", "compare", "--repeats", "0")
+case("not a sweep results folder", "plot", "{d}/missing-run")
+
+
 @pytest.fixture(scope="module")
 def d(tmp_path_factory):
     root = tmp_path_factory.mktemp("bad_inputs")
@@ -246,7 +264,7 @@ def _ids():
 def test_corpus_is_large_and_covers_every_command():
     assert len(CASES) >= 100
     commands = {a[0] for a, _ in CASES}
-    assert {"run", "device", "rtl", "cosim", "bench"} <= commands
+    assert {"run", "device", "rtl", "cosim", "bench", "stl", "pdlf", "ecg", "sweep", "compare", "plot"} <= commands
     assert {a[1] for a, _ in CASES if a[0] == "device"} >= {"info", "curve", "fit"}
     assert {a[1] for a, _ in CASES if a[0] == "rtl"} >= {"verify", "report", "generate"}
 

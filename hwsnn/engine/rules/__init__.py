@@ -22,3 +22,6 @@ __all__ += ["SSDP", "SSDPInt", "DASSDP", "DASSDPInt"]
 from hwsnn.engine.rules.three_factor import RewardSTDP
 
 __all__ += ["RewardSTDP"]
+from hwsnn.engine.rules.pdlf import PDLF, PDLFInt, PDLFNorm, PDLFNormInt
+
+__all__ += ["PDLF", "PDLFInt", "PDLFNorm", "PDLFNormInt"]
