@@ -76,6 +76,17 @@ class IpUngated(LearningCore):
         return 1
 
 
+class GatedNoFloor(LearningCore):
+    """Saturation: the gated rule's depression step wraps below 0 instead of stopping at 0."""
+
+    def gated_next(self, m, w, up, dn):
+        p = self.params
+        st, wmax = p.GATED_STEP, p.update.W_MAX
+        out = Signal(unsigned(p.update.W_BITS))
+        m.d.comb += out.eq(Mux(up, Mux(w > wmax - st, wmax, w + st), Mux(dn, w - st, w)))
+        return out
+
+
 MUTANTS = {
     "learn_before_trace": (LearnBeforeTrace, "scheduling order: learning uses x_pre before this timestep's update"),
     "pg_ignores_ready": (PgIgnoresReady, "handshake: program command dropped when pg_ready is low"),
@@ -85,9 +96,13 @@ MUTANTS = {
     "wta_off": (WtaOff, "scheduling order: no inhibition of the neurons after a spike in the same timestep"),
     "instar_round_up": (InstarRoundUp, "rounding: instar step rounds up instead of floor"),
     "ip_ungated": (IpUngated, "scheduling: threshold windows count in timesteps without in_learn"),
+    "gated_no_floor": (GatedNoFloor, "saturation: the gated rule's depression wraps below 0"),
 }
 """Mutant name -> (component class, what it breaks)."""
 
 COMPETITIVE = frozenset({"wta_off", "instar_round_up", "ip_ungated"})
 """Mutants that break a feature of the competitive core (``WTA = 1``, ``RULE = 1``, ``IP_EN = 2``): a
 scoreboard sees them only on such a core with timesteps both with and without ``in_learn``."""
+
+GATED = frozenset({"gated_no_floor"})
+"""Mutants of the gated stepwise rule (``RULE = 2``): seen only on a core that runs it."""

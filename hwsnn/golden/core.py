@@ -26,6 +26,9 @@ d. if ``LEARN`` and the input beat's ``in_learn``, the evaluated synapses, in ro
      (:func:`hwsnn.golden.stdp.stdp_update_serial`);
    - ``RULE = 1`` (instar): the synapses ``(i, j)`` with ``post[j]``, ``w_new = instar_of(w,
      x_pre[i])`` (:func:`hwsnn.spec.core.instar_of`); the LFSR does not advance;
+   - ``RULE = 2`` (gated stepwise): the synapses ``(i, j)`` with ``pre[i]``, ``w_new = gated_of(w,
+     learn_up[j], learn_dn[j])`` (:func:`hwsnn.spec.core.gated_of`) with neuron ``j``'s learning
+     flags after step b; the LFSR does not advance;
 
    each evaluated synapse whose weight changes emits one command ``(row=i, col=j, SET, n_set)`` or
    ``(i, j, RESET, n_reset)`` in that order, and its shadow weight becomes ``w_new``;
@@ -43,7 +46,8 @@ from hwsnn.golden.lif_stepwise import (
 )
 from hwsnn.golden.stdp import stdp_trace_pop_step, stdp_update_serial
 from hwsnn.spec.core import (
-    OP_RESET, OP_SET, RULE_INSTAR, LearningCoreParams, initial_weights, instar_of, ip_enable, isyn_of,
+    OP_RESET, OP_SET, RULE_GATED, RULE_INSTAR, LearningCoreParams, gated_of, initial_weights, instar_of, ip_enable,
+    isyn_of,
 )
 
 __all__ = ["CoreState", "CoreIn", "CoreOut", "core_reset", "core_init_commands", "core_read_rows", "core_step",
@@ -144,14 +148,20 @@ def core_step(p: LearningCoreParams, state: CoreState, inputs: CoreIn):
     if p.LEARN and inputs.learn:
         if p.RULE == RULE_INSTAR:
             ev = np.broadcast_to(post[None, :] != 0, (p.M, p.N))
+        elif p.RULE == RULE_GATED:
+            ev = np.broadcast_to(pre[:, None] != 0, (p.M, p.N))
         else:
             ev = (pre[:, None] != 0) | (post[None, :] != 0)
         rows, cols = np.nonzero(ev)  # row-major order
         if rows.size:
             w = w.copy()
-            if p.RULE == RULE_INSTAR:
+            if p.RULE in (RULE_INSTAR, RULE_GATED):
                 w_old = w[rows, cols]
-                w_new = instar_of(p, w_old, x_pre[rows])
+                if p.RULE == RULE_INSTAR:
+                    w_new = instar_of(p, w_old, x_pre[rows])
+                else:
+                    flags = lif_stepwise_pop_outputs(p.lif, lif)
+                    w_new = gated_of(p, w_old, flags.learn_up[cols], flags.learn_dn[cols])
                 n_set, n_reset = np.maximum(w_new - w_old, 0), np.maximum(w_old - w_new, 0)
             else:
                 w_new, n_set, n_reset, lfsr = stdp_update_serial(

@@ -16,7 +16,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hwsnn.hw.stdp import StdpUpdate
-from hwsnn.spec.core import RULE_INSTAR, LearningCoreParams, initial_weights
+from hwsnn.spec.core import RULE_GATED, RULE_INSTAR, LearningCoreParams, initial_weights
 from hwsnn.spec.fixed import signed_range
 
 __all__ = ["LearningCore", "neuron_layout"]
@@ -44,7 +44,7 @@ class LearningCore(wiring.Component):
 
     Parameters
     ----------
-    N, M, ADC_BITS, ISYN_MUL, ISYN_SHIFT, INHIB, WTA, LEARN, RULE, X_TH, INSTAR_SHIFT, IP_EN, W_INIT_MAX, W_INIT_SEED : int
+    N, M, ADC_BITS, ISYN_MUL, ISYN_SHIFT, INHIB, WTA, LEARN, RULE, GATED_STEP, X_TH, INSTAR_SHIFT, IP_EN, W_INIT_MAX, W_INIT_SEED : int
         Core parameters, validated by :class:`hwsnn.spec.core.LearningCoreParams`.
     lif : LifStepwiseParams
         Neuron parameters.
@@ -72,12 +72,12 @@ class LearningCore(wiring.Component):
 
     def __init__(self, *, N: int = _D.N, M: int = _D.M, ADC_BITS: int = _D.ADC_BITS, ISYN_MUL: int = _D.ISYN_MUL,
                  ISYN_SHIFT: int = _D.ISYN_SHIFT, INHIB: int = _D.INHIB, WTA: int = _D.WTA, LEARN: int = _D.LEARN,
-                 RULE: int = _D.RULE, X_TH: int = _D.X_TH, INSTAR_SHIFT: int = _D.INSTAR_SHIFT, IP_EN: int = _D.IP_EN,
+                 RULE: int = _D.RULE, GATED_STEP: int = _D.GATED_STEP, X_TH: int = _D.X_TH, INSTAR_SHIFT: int = _D.INSTAR_SHIFT, IP_EN: int = _D.IP_EN,
                  W_INIT_MAX: int = _D.W_INIT_MAX, W_INIT_SEED: int = _D.W_INIT_SEED, lif=_D.lif, trace=_D.trace,
                  update=_D.update):
         self.params = p = LearningCoreParams(
             N=N, M=M, ADC_BITS=ADC_BITS, ISYN_MUL=ISYN_MUL, ISYN_SHIFT=ISYN_SHIFT, INHIB=INHIB, WTA=WTA, LEARN=LEARN,
-            RULE=RULE, X_TH=X_TH, INSTAR_SHIFT=INSTAR_SHIFT, IP_EN=IP_EN, W_INIT_MAX=W_INIT_MAX,
+            RULE=RULE, GATED_STEP=GATED_STEP, X_TH=X_TH, INSTAR_SHIFT=INSTAR_SHIFT, IP_EN=IP_EN, W_INIT_MAX=W_INIT_MAX,
             W_INIT_SEED=W_INIT_SEED, lif=lif, trace=trace, update=update,
         )
         super().__init__({
@@ -132,6 +132,27 @@ class LearningCore(wiring.Component):
         k = p.INSTAR_SHIFT
         out = Signal(unsigned(p.update.W_BITS))
         m.d.comb += out.eq(Mux(x >= p.X_TH, w + ((p.update.W_MAX - w) >> k), w - (w >> k)))
+        return out
+
+    def learn_flags(self, m, st):
+        """``lif_stepwise``'s learning flags of state word ``st``: ``learn_up = v >= theta - LEARN_UP``,
+        ``learn_dn = v < theta - LEARN_DN`` with ``theta = THETA_BASE + level * THETA_STEP``."""
+        lp = self.params.lif
+        theta = Signal(signed(lp.V_BITS + 2))
+        up, dn = Signal(), Signal()
+        m.d.comb += [
+            theta.eq(lp.THETA_BASE + st.level * lp.THETA_STEP),
+            up.eq(st.v >= theta - lp.LEARN_UP),
+            dn.eq(st.v < theta - lp.LEARN_DN),
+        ]
+        return up, dn
+
+    def gated_next(self, m, w, up, dn):
+        """``gated_of``: ``min(w + GATED_STEP, W_MAX)`` if ``up``, else ``max(w - GATED_STEP, 0)`` if ``dn``."""
+        p = self.params
+        st, wmax = p.GATED_STEP, p.update.W_MAX
+        out = Signal(unsigned(p.update.W_BITS))
+        m.d.comb += out.eq(Mux(up, Mux(w > wmax - st, wmax, w + st), Mux(dn, Mux(w < st, 0, w - st), w)))
         return out
 
     def lif_next(self, m, st, i_syn, ip_en=1):
@@ -221,7 +242,9 @@ class LearningCore(wiring.Component):
         i_syn = self.isyn(m, codes[: p.ADC_BITS], self.inhibited(inh, seen))
         nxt = self.lif_next(m, cur, i_syn, self.ip_enable(learn_t))
         instar = p.RULE == RULE_INSTAR
-        w_ins = Signal(p.update.W_BITS)     # instar: the evaluated synapse's old and new weight
+        gated = p.RULE == RULE_GATED
+        direct = instar or gated            # rules computed here (not by stdp_update)
+        w_ins = Signal(p.update.W_BITS)     # instar / gated: the evaluated synapse's old and new weight
         w_ins_new = Signal(p.update.W_BITS)
         prei_now = pre.bit_select(i, 1)
         xpre_next = self.trace_next(xpre_rd.data, prei_now)
@@ -318,15 +341,17 @@ class LearningCore(wiring.Component):
                 m.d.comb += [xpre_wr.addr.eq(i), xpre_wr.data.eq(xpre_next), xpre_wr.en.eq(1)]
                 m.d.sync += [xcur.eq(self.learning_pre_trace(xpre_rd.data, xpre_next)), prei.eq(prei_now), j.eq(0)]
                 if p.LEARN:
-                    with m.If(learn_t & (post.any() if instar else (prei_now | post.any()))):
+                    with m.If(learn_t & (post.any() if instar else (prei_now if gated else (prei_now | post.any())))):
                         m.next = "S_RD"
                     with m.Else():
                         next_row()
                 else:
                     next_row()
             with m.State("S_RD"):
-                with m.If(post_j if instar else (prei | post_j)):
+                with m.If(post_j if instar else (prei if gated else (prei | post_j))):
                     m.d.comb += [w_rd.addr.eq(syn), xpost_rd.addr.eq(j)]
+                    if gated:
+                        m.d.comb += nrn_rd.addr.eq(j)
                     m.next = "S_UPD"
                 with m.Else():
                     m.next = "S_RD"
@@ -334,6 +359,9 @@ class LearningCore(wiring.Component):
             with m.State("S_UPD"):
                 if instar:
                     m.d.sync += [w_ins.eq(w_rd.data), w_ins_new.eq(self.instar_next(m, w_rd.data, xcur))]
+                elif gated:  # neuron j's learning flags from its state word after this timestep's update
+                    up, dn = self.learn_flags(m, nrn_rd.data)
+                    m.d.sync += [w_ins.eq(w_rd.data), w_ins_new.eq(self.gated_next(m, w_rd.data, up, dn))]
                 else:
                     m.d.comb += [
                         upd.valid.eq(1), upd.w.eq(w_rd.data), upd.x_pre.eq(xcur), upd.x_post.eq(xpost_rd.data),
@@ -341,7 +369,7 @@ class LearningCore(wiring.Component):
                     ]
                 m.next = "S_WB"
             with m.State("S_WB"):
-                if instar:
+                if direct:
                     w_new, n_set, n_reset = w_ins_new, Signal(p.update.W_BITS), Signal(p.update.W_BITS)
                     m.d.comb += [n_set.eq(Mux(w_ins_new > w_ins, w_ins_new - w_ins, 0)),
                                  n_reset.eq(Mux(w_ins > w_ins_new, w_ins - w_ins_new, 0))]

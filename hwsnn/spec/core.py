@@ -12,6 +12,8 @@ integer helpers, so golden model and RTL generator read the same definition:
 
 - :func:`isyn_of` -- ``i_syn = sat_signed(((code * ISYN_MUL) >> ISYN_SHIFT) - INHIB * inh, V_BITS)``;
 - :func:`instar_of` -- the ``RULE = 1`` (instar) weight update of one synapse of a spiking neuron;
+- :func:`gated_of` -- the ``RULE = 2`` (learning-threshold-gated stepwise) update of one synapse of
+  a spiking input;
 - :func:`initial_weights` -- the power-up content of the weight memory (LFSR16 pattern).
 """
 
@@ -27,13 +29,16 @@ from hwsnn.spec.fixed import bits_for, sat_signed, shr_floor
 from hwsnn.spec.lfsr import check_seed, lfsr16_sequence
 from hwsnn.spec.units import LifStepwiseParams, StdpTraceParams, StdpUpdateParams
 
-__all__ = ["LearningCoreParams", "isyn_of", "instar_of", "initial_weights", "OP_SET", "OP_RESET", "RULE_STDP",
-           "RULE_INSTAR", "ip_enable"]
+__all__ = ["LearningCoreParams", "isyn_of", "instar_of", "gated_of", "initial_weights", "OP_SET", "OP_RESET",
+           "RULE_STDP", "RULE_INSTAR", "RULE_GATED", "ip_enable"]
 
 RULE_STDP = 0
 """``RULE`` value: trace STDP (``stdp_update``) on every synapse with a pre or post spike."""
 RULE_INSTAR = 1
 """``RULE`` value: instar rule on every synapse of a spiking neuron (:func:`instar_of`)."""
+RULE_GATED = 2
+"""``RULE`` value: learning-threshold-gated stepwise rule on every synapse of a spiking input
+(:func:`gated_of`, the ``learn_up`` / ``learn_dn`` flags of ``lif_stepwise``)."""
 
 OP_SET = 1
 """``pg_set`` value of a SET (potentiating) program command."""
@@ -82,7 +87,10 @@ class LearningCoreParams:
     """1 = the learning rule runs and emits program commands; 0 = inference only."""
     RULE: int = RULE_STDP
     """Learning rule: 0 = trace STDP (``stdp_update``) on every synapse with a pre or post spike;
-    1 = instar (:func:`instar_of`) on every synapse of a spiking neuron."""
+    1 = instar (:func:`instar_of`) on every synapse of a spiking neuron; 2 = learning-threshold-gated
+    stepwise rule (:func:`gated_of`) on every synapse of a spiking input."""
+    GATED_STEP: int = 1
+    """Gated rule: weight codes (= pulses) per step up (``learn_up``) or down (``learn_dn``)."""
     X_TH: int = 160
     """Instar: a row counts as active when its updated pre trace ``x_pre >= X_TH``."""
     INSTAR_SHIFT: int = 2
@@ -123,7 +131,8 @@ class LearningCoreParams:
         _int(self, "INHIB", 0, (1 << (self.lif.V_BITS - 1)) - 1)
         _int(self, "WTA", 0, 1)
         _int(self, "LEARN", 0, 1)
-        _int(self, "RULE", 0, 1)
+        _int(self, "RULE", 0, 2)
+        _int(self, "GATED_STEP", 1, self.update.W_MAX)
         _int(self, "X_TH", 0, self.trace.x_max)
         _int(self, "INSTAR_SHIFT", 0, self.update.W_BITS)
         _int(self, "IP_EN", 0, 2)
@@ -204,6 +213,24 @@ def instar_of(p: LearningCoreParams, w, x_pre):
         w = np.asarray(w, np.int64)
         return np.where(np.asarray(x_pre) >= p.X_TH, w + ((wmax - w) >> k), w - (w >> k)).astype(np.int64)
     return int(w + ((wmax - w) >> k)) if x_pre >= p.X_TH else int(w - (w >> k))
+
+
+def gated_of(p: LearningCoreParams, w, learn_up, learn_dn):
+    """Gated stepwise update of synapse ``(i, j)`` when input ``i`` spiked (ints or int64 arrays).
+
+    ``min(w + GATED_STEP, W_MAX)`` if neuron ``j``'s ``learn_up`` flag is set, else
+    ``max(w - GATED_STEP, 0)`` if its ``learn_dn`` flag is set, else ``w``; the flags are the
+    ``lif_stepwise`` outputs of neuron ``j`` after this timestep's update (the membrane against its
+    learning thresholds ``theta - LEARN_UP`` / ``theta - LEARN_DN``).  Deterministic."""
+    st, wmax = p.GATED_STEP, p.update.W_MAX
+    if isinstance(w, np.ndarray) or isinstance(learn_up, np.ndarray):
+        w = np.asarray(w, np.int64)
+        up = np.asarray(learn_up) != 0
+        dn = np.asarray(learn_dn) != 0
+        return np.where(up, np.minimum(w + st, wmax), np.where(dn, np.maximum(w - st, 0), w)).astype(np.int64)
+    if learn_up:
+        return int(min(w + st, wmax))
+    return int(max(w - st, 0)) if learn_dn else int(w)
 
 
 def ip_enable(p: LearningCoreParams, learn: int) -> int:

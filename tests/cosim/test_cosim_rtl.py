@@ -78,6 +78,17 @@ def test_fast_agent_path_equals_golden(sim, sim_tool):
     _assert_equivalent(r, 400)
 
 
+GATED_CORE = {"RULE": 2, "GATED_STEP": 2, "INHIB": 40, "W_INIT_MAX": 30, "lif": {"LEARN_UP": 60, "LEARN_DN": 150}}
+"""A core running the learning-threshold-gated stepwise rule (``learn_up`` / ``learn_dn`` on input spikes)."""
+
+
+@pytest.mark.parametrize("sim", SIMS)
+def test_gated_stepwise_rule_core_equals_golden(sim, sim_tool):
+    sim_tool(sim)
+    r = _run(sim, "sto", 600, seed=4, core=GATED_CORE, input_rate=0.08)
+    _assert_equivalent(r, 600)
+
+
 def _assert_caught(r, name):
     assert not r.passed and r.report.get("equivalent") is False, f"mutant {name} survived {r.report}"
     mm = r.report.get("first_mismatch")
@@ -91,10 +102,10 @@ MUTANTS = get("learning_core").mutant_table()
 @pytest.mark.parametrize("name", list(MUTANTS))
 def test_every_core_mutant_caught_icarus(name, sim_tool):
     sim_tool("icarus")
-    from sim.mutants_learning_core import COMPETITIVE
+    from sim.mutants_learning_core import COMPETITIVE, GATED
 
     cls, _ = MUTANTS[name]
-    core = DIGITS_CORE["sto"] if name in COMPETITIVE else None
+    core = DIGITS_CORE["sto"] if name in COMPETITIVE else (GATED_CORE if name in GATED else None)
     _assert_caught(_run("icarus", "sto", 150, seed=1, bp=0.3, component_class=cls, core=core,
                         input_rate=0.08 if core else 0.05), name)
 

@@ -70,6 +70,21 @@ class DirectCore:
         if p.LEARN and learn:
             for i in range(p.M):
                 for j in range(p.N):
+                    if p.RULE == 2:  # gated stepwise: every synapse of a spiking input, flags after the update
+                        if not pre[i]:
+                            continue
+                        w = self.w[i * p.N + j]
+                        theta = lp.THETA_BASE + self.level[j] * lp.THETA_STEP
+                        if self.v[j] >= theta - lp.LEARN_UP:
+                            wn = min(w + p.GATED_STEP, up.W_MAX)
+                        elif self.v[j] < theta - lp.LEARN_DN:
+                            wn = max(w - p.GATED_STEP, 0)
+                        else:
+                            wn = w
+                        if wn != w:
+                            cmds.append((i, j, int(wn > w), abs(wn - w)))
+                        self.w[i * p.N + j] = wn
+                        continue
                     if not (pre[i] or post[j]):
                         continue
                     r = self.lfsr
@@ -95,10 +110,12 @@ CASES = [
     LearningCoreParams(N=2, M=3, IP_EN=0, X_TH=40, trace=StdpTraceParams(X_BITS=6, DECAY_SHIFT=2),
                        update=StdpUpdateParams(X_BITS=6, W_BITS=6, W_MAX=63, LFSR_SEED=0x1D2B)),
     LearningCoreParams(N=3, M=4, LEARN=0),
+    LearningCoreParams(N=4, M=6, INHIB=40, RULE=2, GATED_STEP=3, W_INIT_MAX=50,
+                       lif=LifStepwiseParams(WINDOW=6, RATE_HI=1, RATE_LO=1, LEARN_UP=60, LEARN_DN=150)),
 ]
 
 
-@pytest.mark.parametrize("p", CASES, ids=["small", "inhib_ip", "x6_noip", "nolearn"])
+@pytest.mark.parametrize("p", CASES, ids=["small", "inhib_ip", "x6_noip", "nolearn", "gated"])
 def test_golden_core_equals_direct_reference(p):
     rng = np.random.default_rng(7)
     ref = DirectCore(p)
@@ -169,7 +186,7 @@ def test_isyn_and_initial_weights():
     ({"N": 0}, "N"), ({"M": 2000}, "M"), ({"ADC_BITS": 0}, "ADC_BITS"), ({"LEARN": 2}, "LEARN"),
     ({"W_INIT_MAX": 101}, "W_INIT_MAX"), ({"W_INIT_SEED": 0}, "W_INIT_SEED"), ({"INHIB": -1}, "INHIB"),
     ({"update": StdpUpdateParams(X_BITS=6)}, "update.X_BITS"), ({"lif": {"THETA_BASE": 0}}, "lif.THETA_BASE"),
-    ({"N": True}, "N"),
+    ({"N": True}, "N"), ({"RULE": 3}, "RULE"), ({"GATED_STEP": 0}, "GATED_STEP"), ({"GATED_STEP": 101}, "GATED_STEP"),
 ])
 def test_params_validated_with_field_names(kw, field):
     with pytest.raises(ConfigError) as exc:

@@ -63,6 +63,23 @@ def test_small_core_wta_instar_ip_gated_equals_golden(kw):
     assert (sp[t, col] == 1).all()
 
 
+SMALL_GATED = LearningCoreParams(N=4, M=8, INHIB=60, RULE=2, GATED_STEP=2, W_INIT_MAX=40,
+                                 lif={"WINDOW": 10, "RATE_HI": 1, "RATE_LO": 1, "LEVELS": 4, "LEARN_UP": 60,
+                                      "LEARN_DN": 150})
+
+
+@pytest.mark.parametrize("kw", [{}, {"read_latency": 2, "backpressure": 0.3, "seed": 7}], ids=["no_stall", "stalls"])
+def test_small_core_gated_stepwise_rule_equals_golden(kw):
+    gold, rtl = _pair(SMALL_GATED, LearningCore, 80, **kw)
+    c = compare(gold, rtl)
+    assert c["equivalent"], c["first_mismatch"]
+    assert gold.spikes.sum() > 0 and c["checked"] > 1000
+    learn_cmds = gold.commands[gold.commands[:, 0] >= 0]
+    assert {0, 1} <= set(learn_cmds[:, 3].tolist())  # learn_up potentiates, learn_dn depresses
+    steps = learn_cmds[:, 4]
+    assert (steps <= 2).all() and (steps == 2).mean() > 0.5  # one GATED_STEP (less only at a bound) per move
+
+
 def test_default_core_equals_golden_ideal_short():
     p = LearningCoreParams(INHIB=50)
     sp, learn = _inputs(p, 25, rate=0.1)
@@ -77,10 +94,11 @@ def test_default_core_equals_golden_ideal_short():
 
 @pytest.mark.parametrize("name", list(get("learning_core").mutant_table()))
 def test_every_core_mutant_is_caught(name):
-    from sim.mutants_learning_core import COMPETITIVE
+    from sim.mutants_learning_core import COMPETITIVE, GATED
 
     cls, what = get("learning_core").mutant_table()[name]
-    gold, rtl = _pair(SMALL_INSTAR if name in COMPETITIVE else SMALL, cls, 60, read_latency=2, backpressure=0.3)
+    p = SMALL_INSTAR if name in COMPETITIVE else (SMALL_GATED if name in GATED else SMALL)
+    gold, rtl = _pair(p, cls, 60, read_latency=2, backpressure=0.3)
     c = compare(gold, rtl)
     assert not c["equivalent"], f"mutant {name} ({what}) survived"
     assert c["first_mismatch"] is not None
@@ -97,7 +115,7 @@ def test_constructor_keyword_only_validated_and_ports_derived():
     with pytest.raises(ConfigError, match="X_TH"):
         LearningCore(X_TH=256)
     with pytest.raises(ConfigError, match="RULE"):
-        LearningCore(RULE=2)
+        LearningCore(RULE=3)
     with pytest.raises(ConfigError, match="update.X_BITS"):
         LearningCore(update=StdpUpdateParams(X_BITS=6))
     c = LearningCore(N=5, M=33, ADC_BITS=6)
