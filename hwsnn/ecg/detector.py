@@ -43,11 +43,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from hwsnn.config.errors import config_error, validate_into
+from hwsnn.config.errors import validate_into
+from hwsnn.config.schema import Section
 from hwsnn.config.types import Float, Int, Str
-from hwsnn.engine.contract import Params
 from hwsnn.errors import ConfigError
 from hwsnn.spec.units import LifStepwiseParams
 from hwsnn.tasks.ecg import KINDS, AnomalyParams, DeltaEncoder, EcgParams, EcgRecord, load_wfdb, synthesize
@@ -62,15 +62,7 @@ CONDITIONS = ("none", "ip", "sp", "ip+sp")
 """Plasticity conditions: none, intrinsic plasticity only, synaptic plasticity only, both."""
 
 
-class _Checked(Params):
-    def __init__(self, **data: Any):
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise config_error(exc, type(self), top=False) from None
-
-
-class DataConfig(_Checked):
+class DataConfig(Section):
     """Where the ECG comes from."""
 
     source: Literal["synthetic", "wfdb"] = "synthetic"
@@ -93,7 +85,7 @@ class DataConfig(_Checked):
         return self
 
 
-class SplitConfig(_Checked):
+class SplitConfig(Section):
     """How the record is split in time (the test part is the rest)."""
 
     train_s: Annotated[Float, Field(gt=0)] = 60.0
@@ -102,7 +94,7 @@ class SplitConfig(_Checked):
     """Calibration part, learning off: the normal feature statistics (s)."""
 
 
-class NetworkConfig(_Checked):
+class NetworkConfig(Section):
     """The spiking network and its plasticity."""
 
     form: Literal["float", "integer", "crossbar"] = "integer"
@@ -161,7 +153,7 @@ class NetworkConfig(_Checked):
         return (1 << self.W_BITS) - 1
 
 
-class ReadoutConfig(_Checked):
+class ReadoutConfig(Section):
     """Beat features and the novelty score."""
 
     n_bins: Annotated[Int, Field(ge=1, le=100)] = 8
@@ -175,7 +167,7 @@ class ReadoutConfig(_Checked):
     """Also score the encoder's spike lines directly (no network; form ``input-only``) per seed."""
 
 
-class EcgConfig(_Checked):
+class EcgConfig(Section):
     """An ECG anomaly-detection experiment: data, split, encoder, network, readout, conditions, seeds."""
 
     data: DataConfig = DataConfig()

@@ -55,14 +55,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from hwsnn.config.errors import config_error
+from hwsnn.config.schema import Section
 from hwsnn.config.types import Float, Int
-from hwsnn.engine.contract import Params
 from hwsnn.errors import ConfigError
 
 __all__ = ["KINDS", "NORMAL_SYMBOLS", "Wave", "AnomalyParams", "EcgParams", "EcgRecord", "synthesize",
@@ -81,17 +80,7 @@ _PRE_S = 0.3
 """Beat window start before the R peak (s), at most half the preceding interval."""
 
 
-class _Checked(Params):
-    """A Params model whose construction errors are one ConfigError naming the field."""
-
-    def __init__(self, **data: Any):
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise config_error(exc, type(self), top=False) from None
-
-
-class Wave(_Checked):
+class Wave(Section):
     """One Gaussian wave of the beat template."""
 
     amp_mv: Float
@@ -102,7 +91,7 @@ class Wave(_Checked):
     """Standard deviation of the Gaussian (s)."""
 
 
-class AnomalyParams(_Checked):
+class AnomalyParams(Section):
     """Which anomalies are injected, how many and how strong."""
 
     start: Annotated[Float, Field(ge=0)] = 0.0
@@ -154,7 +143,7 @@ _WAVES = {
 }
 
 
-class EcgParams(_Checked):
+class EcgParams(Section):
     """Synthetic ECG: sampling, rhythm, beat template, baseline wander, noise and anomalies."""
 
     fs: Annotated[Float, Field(ge=50, le=10_000)] = 250.0
@@ -495,7 +484,7 @@ class Encoded:
     """Samples at which the change exceeded ``channels`` steps (slope overload)."""
 
 
-class DeltaEncoder(_Checked):
+class DeltaEncoder(Section):
     """Delta (level-crossing) modulator into UP and DOWN spike lines (module docstring)."""
 
     threshold_mv: Annotated[Float, Field(gt=0, le=10)] = 0.05
