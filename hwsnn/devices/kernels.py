@@ -571,13 +571,25 @@ def _populate_py(n, g_min, g_max, s_win, s_step, s_nl, s_tau, nl_p, nl_d, p_up, 
     a_p0 = nl_to_a_nb(nl_p)
     a_d0 = nl_to_a_nb(nl_d)
     for i in prange(n):
-        z0 = normal(kd, i, 0)
-        z1 = normal(kd, i, 1)
-        z2 = normal(kd, i, 2)
-        z3 = normal(kd, i, 3)
-        z4 = normal(kd, i, 4)
-        z5 = normal(kd, i, 5)
-        z6 = normal(kd, i, 6)
+        # the seven draws of a device in one loop: ``normal`` is inlined, and seven call sites
+        # would make Numba type and compile seven copies of the ziggurat
+        z0 = z1 = z2 = z3 = z4 = z5 = z6 = 0.0
+        for k in range(7):
+            z = normal(kd, i, k)
+            if k == 0:
+                z0 = z
+            elif k == 1:
+                z1 = z
+            elif k == 2:
+                z2 = z
+            elif k == 3:
+                z3 = z
+            elif k == 4:
+                z4 = z
+            elif k == 5:
+                z5 = z
+            else:
+                z6 = z
         lo = g_min * math.exp(s_win * z0) if s_win > 0.0 else g_min
         hi = g_max * math.exp(s_win * z1) if s_win > 0.0 else g_max
         if hi <= lo * (1.0 + 1e-6) + 1e-30:
@@ -811,7 +823,11 @@ def _dense_chunk_py(nflat, k0, i0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp
                  fp, ip, kw, ks, z1b, z2b):
     """Devices ``i0 + j`` get ``nflat[k0 + j]``, j < nb: vectorised over the chunk, or over its
     non-zero entries only when fewer than a quarter are non-zero."""
-    nz = 0
+    # typed zeros, not literals: Numba would otherwise compile extra specialisations of
+    # ``_wblock_idx`` for ``Literal[int](0)`` arguments (one during type inference of ``nz``, one
+    # for the start offset), each as costly as the function itself; with int64 this call shares
+    # the specialisation of :func:`_pulse_list`'s
+    nz = np.int64(0)
     for j in range(nb):
         nz += nflat[k0 + j] != 0
     if nz == 0:
@@ -828,7 +844,7 @@ def _dense_chunk_py(nflat, k0, i0, nb, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp
             li[k] = i0 + j
             ln[k] = v
             k += 1
-    return _wblock_idx(li, 0, ln, 0, nz, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
+    return _wblock_idx(li, 0, ln, np.int64(0), nz, t, gl, gs, tw, te, ev, gmin, gmax, ap, bp, ad, bd, su, sd, nu, tau, stuck,
                    fp, ip, kw, ks, z1b, z2b, k0)
 
 

@@ -144,8 +144,9 @@ def poisson_events(rates_hz, dt_ms, n_steps, key, counter_base):
                 cap *= 2
                 st2 = np.empty(cap, np.int64)
                 ix2 = np.empty(cap, np.int64)
-                st2[:n] = st[:n]
-                ix2[:n] = ix[:n]
+                for k in range(n):  # element loops: a slice copy compiles Numba's shape-mismatch error path
+                    st2[k] = st[k]
+                    ix2[k] = ix[k]
                 st = st2
                 ix = ix2
             st[n] = t
