@@ -1,7 +1,13 @@
 """Sweep executor scaling: throughput of a 16-point sweep on 1 and 2 process-pool workers and on a
 2-worker local Dask cluster, and the per-unit overhead of each executor (null units).
 
+Two unit sizes: a 0.5-s unit (30 neurons), where the executors' fixed costs (kernel warm-up in the
+driver, worker start-up, the first unit's imports and kernel loads, shut-down) weigh most, and,
+with ``--builtin NAME``, a shipped sweep as users run it (``weight_levels``: 8 points x 2 repeats
+= 16 units of about 5 s).
+
     .venv/bin/python benchmarks/sweep_scaling.py [--out benchmarks/results/sweep_scaling.json]
+                                                 [--builtin weight_levels]
 
 Results are a JSON file; figures depend on the machine being otherwise idle.
 """
@@ -18,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hwsnn.sweep import parse_spec, read_results, run_sweep
+from hwsnn.sweep import load_spec, parse_spec, read_results, run_sweep
 
 SET = {"task.n_train": 300, "task.n_test": 100, "task.epochs": 1, "task.baseline": "none", "task.kmeans": False,
        "task.curve_points": 1, "network.n_exc": 30, "synapse.backend": "ideal"}
@@ -31,9 +37,10 @@ def null_unit(task):
     return row
 
 
-def measure(n_points: int, kind: str, unit=None, n_train: int = 300) -> dict:
-    rs = parse_spec({"name": "scaling", "set": {**SET, "task.n_train": n_train},
-                     "axes": [{"path": "network.efficacy", "values": [1.0 + 0.1 * k for k in range(n_points)]}]})
+def measure(n_points: int, kind: str, unit=None, n_train: int = 300, rs=None) -> dict:
+    if rs is None:
+        rs = parse_spec({"name": "scaling", "set": {**SET, "task.n_train": n_train},
+                         "axes": [{"path": "network.efficacy", "values": [1.0 + 0.1 * k for k in range(n_points)]}]})
     kw = {"workers": 1} if kind == "pool1" else {"workers": 2} if kind == "pool2" else {"dask_local": 2}
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
@@ -44,6 +51,7 @@ def measure(n_points: int, kind: str, unit=None, n_train: int = 300) -> dict:
     first_end = end.groupby(df["pid"]).min()  # each worker's first unit carries its start-up (imports, kernels)
     rest = int(len(df) - len(first_end))
     steady = rest / (end.max() - first_end.max()) if rest and end.max() > first_end.max() else float("nan")
+    n_points = len(df)
     return {"executor": kind, "units": n_points, "wall_s": wall, "units_per_s": n_points / wall,
             "steady_units_per_s": steady, "worker_pids": len(first_end),
             "sum_unit_wall_s": float(df["wall_s"].sum()), "accuracy": df["accuracy"].tolist()}
@@ -55,6 +63,8 @@ def main() -> int:
     ap.add_argument("--points", type=int, default=16)
     ap.add_argument("--n-train", type=int, default=300,
                     help="training samples per unit (unit length; 0 = all 1,297 digits)")
+    ap.add_argument("--builtin", default=None, metavar="NAME",
+                    help="also measure this shipped sweep (e.g. weight_levels: 16 units of ~5 s)")
     args = ap.parse_args()
     res = {"load_before": os.getloadavg(), "cores": os.cpu_count(), "n_train": args.n_train, "runs": []}
     for kind in ("pool1", "pool2", "dask2"):
@@ -68,6 +78,18 @@ def main() -> int:
         r.pop("accuracy")
         res["runs"].append({**r, "null": True})
         print(f"{kind} null units: {r['overhead_ms_per_unit']:.1f} ms/unit (incl. start-up)", file=sys.stderr)
+    if args.builtin:
+        rs = load_spec(args.builtin)
+        b = {}
+        for kind in ("pool1", "pool2", "dask2"):
+            r = measure(0, kind, rs=rs)
+            b[kind] = r
+            res["runs"].append({**r, "builtin": args.builtin})
+            print(f"{args.builtin} {kind}: {r['wall_s']:.1f} s for {r['units']} units", file=sys.stderr)
+        res["builtin"] = {"spec": args.builtin, "units": b["pool1"]["units"],
+                          "speedup_2_vs_1": b["pool2"]["units_per_s"] / b["pool1"]["units_per_s"],
+                          "dask2_vs_pool2": b["dask2"]["units_per_s"] / b["pool2"]["units_per_s"],
+                          "bit_identical": b["pool1"]["accuracy"] == b["pool2"]["accuracy"] == b["dask2"]["accuracy"]}
     res["load_after"] = os.getloadavg()
     a = {r["executor"]: r for r in res["runs"] if not r.get("null")}
     res["speedup_2_vs_1"] = a["pool2"]["units_per_s"] / a["pool1"]["units_per_s"]

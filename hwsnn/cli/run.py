@@ -80,8 +80,10 @@ def _config_path(name: str):
 def check_run(cfg, flags: dict[str, str] | None = None, warn=None) -> dict[str, int]:
     """Check a run config against its dataset before any training: ``task.n_train`` and
     ``task.n_test`` must not exceed the dataset's split (no silent clipping), ``network.n_exc``
-    must not exceed the training samples used when the k-means reference is on (a warning when it
-    is off), and inputs x neurons must stay below :data:`MAX_SYNAPSES`.  Errors name the flag that
+    must not exceed the dataset's training samples when the k-means reference is on (k-means
+    needs as many samples as clusters; a short run with fewer training samples than neurons skips
+    the reference and says so, :func:`hwsnn.tasks.run.run_experiment`; with the reference off it
+    is a warning), and inputs x neurons must stay below :data:`MAX_SYNAPSES`.  Errors name the flag that
     set the field (``flags``: dotted path -> flag), else the field.  Returns the sizes used
     ``{"n_train", "n_test", "n_in", "dataset_train", "dataset_test"}``."""
     from hwsnn.tasks.datasets import load_dataset
@@ -102,14 +104,13 @@ def check_run(cfg, flags: dict[str, str] | None = None, warn=None) -> dict[str, 
         raise ConfigError(name("task.n_test"), f"{rs.n_test} exceeds the {te} test samples of {rs.dataset} (0 = all)")
     n_train = rs.n_train or tr
     n_exc = cfg.network.n_exc
-    if n_exc > n_train:
-        msg = (f"{n_exc} neurons exceed the {n_train} training samples used ({name('task.n_train')} / "
-               f"the dataset)")
-        if rs.kmeans:
-            raise ConfigError(name("network.n_exc"), f"{msg}: the k-means reference needs at least as many samples "
-                                                     f"as clusters; lower it, or set task.kmeans = false")
-        if warn:
-            warn(f"{name('network.n_exc')}: {msg}; most neurons will never be trained")
+    if rs.kmeans and n_exc > tr:
+        raise ConfigError(name("network.n_exc"), f"{n_exc} neurons exceed the {tr} training samples of "
+                                                 f"{rs.dataset}: the k-means reference needs at least as many "
+                                                 f"samples as clusters; lower it, or set task.kmeans = false")
+    if n_exc > n_train and not rs.kmeans and warn:
+        warn(f"{name('network.n_exc')}: {n_exc} neurons exceed the {n_train} training samples used "
+             f"({name('task.n_train')} / the dataset); most neurons will never be trained")
     n_in = ds.n_in
     if n_in * n_exc > MAX_SYNAPSES:
         raise ConfigError(name("network.n_exc"), f"{n_exc} neurons x {n_in} inputs = {n_in * n_exc:,} synapses, "
@@ -182,6 +183,7 @@ def headline(metrics: dict, folder) -> dict:
         "baseline": metrics["baseline"],
         "baseline_accuracy": metrics["baseline_accuracy"],
         "kmeans_accuracy": metrics.get("kmeans_accuracy"),
+        "kmeans_skipped": metrics.get("kmeans_skipped"),
         "kmeans": {str(k["seed"]): k["accuracy"] for k in metrics.get("kmeans", [])},
         "per_seed": per_seed,
         "dataset": metrics["dataset"],

@@ -110,6 +110,7 @@ def run_experiment(
     runs: list[dict[str, Any]] = []
     lam_hist: list = []
     kmeans = []
+    kmeans_skipped = None
     first: dict[str, dict] = {}
     image_shape = None
     for seed in rs.seeds:
@@ -117,9 +118,11 @@ def run_experiment(
         image_shape = ds.image_shape
         n_train = min(rs.n_train or ds.n_train, ds.n_train)
         do_kmeans = rs.kmeans and cfg.network.n_exc <= n_train
-        if rs.kmeans and not do_kmeans and log and seed == rs.seeds[0]:
-            log(f"k-means reference skipped: {cfg.network.n_exc} clusters (network.n_exc) need at least as many "
-                f"training samples, got {n_train}")
+        if rs.kmeans and not do_kmeans and kmeans_skipped is None:
+            kmeans_skipped = (f"{cfg.network.n_exc} clusters (network.n_exc) need at least as many training samples, "
+                              f"got {n_train} (task.n_train)")
+            if log:
+                log(f"k-means reference skipped: {kmeans_skipped}")
         for syn in backends:
             r = train_and_evaluate(
                 cfg, ds, syn, seed, rs.epochs, progress,
@@ -155,6 +158,7 @@ def run_experiment(
         "accuracy_std": float(np.std(main)) if main else None,
         "baseline_accuracy": _mean(base),
         "kmeans_accuracy": _mean(kmeans),
+        "kmeans_skipped": kmeans_skipped,
         "synapse": main_backend,
         "baseline": rs.baseline,
         "dataset": rs.dataset,

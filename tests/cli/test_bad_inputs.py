@@ -166,7 +166,7 @@ case("--base", "device", "fit", "{d}/good.csv", "--base", "bogus")
 
 # -- values checked against the dataset before training, no silent clipping -------------------------
 case("--n-exc", "run", "--n-exc", "5000")
-case("--n-exc", "run", "--n-exc", "200", "--n-train", "150")
+case("--n-exc", "run", "--n-exc", "1298")  # one more neuron than digits' 1,297 training samples: no k-means
 case("--n-train", "run", "--n-train", "999999")
 case("--n-train", "run", "--n-train", "1298")
 case("--n-test", "run", "--n-test", "999999")

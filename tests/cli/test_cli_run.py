@@ -61,6 +61,22 @@ def test_run_tiny_config_writes_files_and_json(tmp_path, capsys):
     assert metrics["kmeans_accuracy"] is not None
 
 
+def test_short_run_skips_kmeans_and_says_so(tmp_path, capsys):
+    # fewer training samples than neurons: the network still trains; only the k-means reference
+    # (as many clusters as neurons) cannot run, and the run says so instead of failing
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    out = tmp_path / "o"
+    rc = main(["run", str(cfg), "--out", str(out), "--json", "--baseline", "none", "--n-train", "4"])
+    assert rc == 0
+    cap = capsys.readouterr()
+    assert "k-means reference skipped: 6 clusters (network.n_exc)" in cap.err
+    summary = json.loads(cap.out.strip().splitlines()[-1])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert summary["kmeans_accuracy"] is None and metrics["kmeans_accuracy"] is None and metrics["kmeans"] == []
+    assert "got 4 (task.n_train)" in metrics["kmeans_skipped"] and summary["kmeans_skipped"] == metrics["kmeans_skipped"]
+
+
 def test_run_overrides_from_flags(tmp_path, capsys):
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(TINY)
