@@ -24,7 +24,11 @@ Per time step the order is fixed (one implementation for every backend):
    ``(i, j)`` with ``pre_i`` or ``post_j`` are evaluated in row-major order (``i`` outer, ``j``
    inner), the rules' ``on_synapse`` changes summed and the code clamped to ``[0, 2**w_bits - 1]``,
    with one shared LFSR16 advanced once per evaluated synapse (the value before advancing is
-   the rounding value ``r`` of that synapse, as in ``stdp_update``);
+   the rounding value ``r`` of that synapse, as in ``stdp_update``).  An integer rule with
+   ``eligibility`` changes its eligibility register instead of the code at those synapses:
+   ``c.elig[i, j] = on_synapse(c, c.elig[i, j], pre, post, x..., k)`` with ``k = n_total - t``
+   the steps left to the end of the presentation (the rule decays the change to that time itself,
+   see :mod:`hwsnn.engine.rules.three_factor`); the LFSR advances as for every evaluated synapse;
 6. ``trace increments`` -- nearest-spike traces: the step of each neuron's last spike.  With
    sample rules also the first and last spike step of every input and neuron within the
    presentation (:class:`hwsnn.engine.contract.SpikeTimeSpec`).
@@ -39,8 +43,9 @@ column marked as touched so that the write-back programs it; integer: the summed
 ``on_sample_syn`` changes of the rules clamped to the code range, one LFSR16 advance per
 synapse).  A rule with ``eligibility`` accumulates its event hooks' changes into its eligibility
 ``c.elig`` instead (decayed to the end of the presentation) and gets ``g * c.elig[i, j]`` in
-that sweep.  Kernels of rules without sample hooks or eligibility are generated exactly as
-before.
+that sweep (float), or ``on_sample_syn(c, q, g, pre, post, t..., c.elig[i, j], r)`` (integer:
+the eligibility is passed before the LFSR value); the eligibility then restarts at 0.  Kernels of
+rules without sample hooks or eligibility are generated exactly as before.
 """
 
 from __future__ import annotations
@@ -460,7 +465,12 @@ def _int_plasticity(spec: LayerSpec) -> list[str]:
         for b, row in enumerate(post_rows):
             out.append(f"            xq{b} = {_trace_expr('post', row, 'j', True)}")
         args = ", ".join([f"xp{a}" for a in range(len(pre_rows))] + [f"xq{b}" for b in range(len(post_rows))])
-        out.append(f"            dq += R{r}_syn(rc[{r}], Q[i, j], pre, post{', ' + args if args else ''}, r)")
+        if getattr(hooks, "eligibility", False):
+            # the synapse's eligibility register in, the new one out; k = n_total - t steps to the reward
+            out.append(f"            rc[{r}].elig[i, j] = R{r}_syn(rc[{r}], rc[{r}].elig[i, j], pre, post"
+                       f"{', ' + args if args else ''}, n_total - t)")
+        else:
+            out.append(f"            dq += R{r}_syn(rc[{r}], Q[i, j], pre, post{', ' + args if args else ''}, r)")
     out += [
         "            x = Q[i, j] + dq",
         "            Q[i, j] = 0 if x < 0 else (qmax if x > qmax else x)",
@@ -542,7 +552,11 @@ def _sample_phase(spec: LayerSpec) -> list[str]:
                 "            dq = 0"]
         for r, h in live:
             targs = "".join(f", st{r}_{a}" for a in range(len(h.spike_times)))
-            out.append(f"            dq += R{r}_ssyn(rc[{r}], Q[i, j], sg{r}, sp, sq{targs}, r)")
+            if getattr(h, "eligibility", False):
+                out.append(f"            dq += R{r}_ssyn(rc[{r}], Q[i, j], sg{r}, sp, sq{targs}, rc[{r}].elig[i, j], r)")
+                out.append(f"            rc[{r}].elig[i, j] = 0")
+            else:
+                out.append(f"            dq += R{r}_ssyn(rc[{r}], Q[i, j], sg{r}, sp, sq{targs}, r)")
         out += ["            if dq != 0:",
                 "                touched[j] = 1",
                 "                x = Q[i, j] + dq",

@@ -19,9 +19,9 @@ __all__ += ["PairSTDPWD", "PairSTDPWDInt"]
 from hwsnn.engine.rules.ssdp import DASSDP, SSDP, DASSDPInt, SSDPInt
 
 __all__ += ["SSDP", "SSDPInt", "DASSDP", "DASSDPInt"]
-from hwsnn.engine.rules.three_factor import RewardSTDP
+from hwsnn.engine.rules.three_factor import RewardSTDP, RewardSTDPInt
 
-__all__ += ["RewardSTDP"]
+__all__ += ["RewardSTDP", "RewardSTDPInt"]
 from hwsnn.engine.rules.pdlf import PDLF, PDLFInt, PDLFNorm, PDLFNormInt
 
 __all__ += ["PDLF", "PDLFInt", "PDLFNorm", "PDLFNormInt"]
