@@ -1,7 +1,9 @@
 """`hwsnn stl train|deploy|export`: synapse-threshold synergistic learning (surrogate-gradient BPTT).
 
 ``train`` trains SL (weights only), TL (thresholds only) and STL (both) networks for every seed
-of a config (a file or a shipped name: ``digits``, ``mnist``) and writes ``runs.csv``,
+of a config (a file or a shipped name: ``digits``, ``mnist``), optionally with SSDP
+post-optimisation of the last layer (``--ssdp``), the test accuracy after every epoch and under
+input jitter / event noise, and writes ``runs.csv``,
 ``metrics.json`` (per run, the mean ± std per mode, whether STL beat SL and TL), the trained
 parameters (``params/<mode>-seed<N>.npz``), ``config.toml`` and, last, ``manifest.json``.
 ``deploy RUN_DIR`` quantises trained networks to the integer model, programs them into a
@@ -20,7 +22,10 @@ from hwsnn.cli.common import (add_output_args, add_progress_arg, emit_json, flag
 from hwsnn.errors import ConfigError
 
 FLAGS = {"train.modes": "--mode", "task.dataset": "--dataset", "task.seeds": "--seed", "train.epochs": "--epochs",
-         "task.n_train": "--n-train", "task.n_test": "--n-test", "deploy.n_test": "--n-test"}
+         "task.n_train": "--n-train", "task.n_test": "--n-test", "deploy.n_test": "--n-test",
+         "train.ssdp.enabled": "--ssdp", "train.ssdp.warmup": "--ssdp-warmup",
+         "train.ssdp.rule.spike_time": "--ssdp-spike-time", "train.ssdp.anneal": "--ssdp-anneal",
+         "train.epoch_accuracy": "--epoch-accuracy", "robustness.jitter": "--jitter", "robustness.noise": "--noise"}
 """Config field -> the flag that sets it."""
 
 
@@ -43,8 +48,25 @@ def register(sub) -> None:
     t.add_argument("--epochs", type=int_in(1, 1000), metavar="N", help="override train.epochs")
     t.add_argument("--n-train", type=int_in(0), metavar="N", help="override task.n_train (0 = all)")
     t.add_argument("--n-test", type=int_in(0), metavar="N", help="override task.n_test (0 = all)")
+    t.add_argument("--ssdp", action="store_true", default=None,
+                   help="SSDP post-optimisation of the last layer after the warm-up (train.ssdp.enabled)")
+    t.add_argument("--ssdp-warmup", type=int_in(0, 1000), metavar="EPOCHS",
+                   help="epochs before SSDP starts (train.ssdp.warmup, default 10)")
+    t.add_argument("--ssdp-spike-time", choices=("first", "last"),
+                   help="spike time SSDP reads (train.ssdp.rule.spike_time, default first)")
+    t.add_argument("--ssdp-anneal", action="store_true", default=None,
+                   help="cosine-anneal a_plus, a_base, sigma after the warm-up (train.ssdp.anneal)")
+    t.add_argument("--epoch-accuracy", action="store_true", default=None,
+                   help="measure the test accuracy after every epoch (train.epoch_accuracy)")
+    t.add_argument("--jitter", type=float_in(0.0), action="append", metavar="STEPS",
+                   help="also test under input spike-time jitter of this std in steps (repeatable; "
+                        "robustness.jitter)")
+    t.add_argument("--noise", type=float_in(0.0, 1.0), action="append", metavar="P",
+                   help="also test with extra input spikes at probability P per input and step "
+                        "(repeatable; robustness.noise)")
     t.add_argument("--set", action="append", metavar="PATH=VALUE", default=[],
-                   help="override any config field by its dotted path, e.g. --set model.n_hidden=64")
+                   help="override any config field by its dotted path, e.g. --set model.n_hidden=64 or "
+                        "--set train.ssdp.rule.a_plus=1.5e-3")
     t.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
     add_output_args(t)
     add_progress_arg(t)
@@ -104,7 +126,12 @@ def _overrides(args) -> tuple[dict, dict]:
     flags = {}
     for attr, dotted, conv in (("mode", "train.modes", list), ("dataset", "task.dataset", None),
                                ("seed", "task.seeds", list), ("epochs", "train.epochs", None),
-                               ("n_train", "task.n_train", None), ("n_test", "task.n_test", None)):
+                               ("n_train", "task.n_train", None), ("n_test", "task.n_test", None),
+                               ("ssdp", "train.ssdp.enabled", None), ("ssdp_warmup", "train.ssdp.warmup", None),
+                               ("ssdp_spike_time", "train.ssdp.rule.spike_time", None),
+                               ("ssdp_anneal", "train.ssdp.anneal", None),
+                               ("epoch_accuracy", "train.epoch_accuracy", None),
+                               ("jitter", "robustness.jitter", list), ("noise", "robustness.noise", list)):
         val = getattr(args, attr, None)
         if val is not None:
             ov[dotted] = conv(val) if conv else val
@@ -143,8 +170,14 @@ def _params_file(folder: Path, mode: str, seed: int) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- train
+def _extra_keys(rows: list[dict]) -> list[str]:
+    """The optional per-run figures: robustness accuracies and the epoch-accuracy variance."""
+    return [k for k in rows[0] if k.startswith(("jitter_", "noise_")) or k == "epoch_accuracy_var"]
+
+
 def summarize(rows: list[dict], modes: list[str]) -> dict:
-    """Mean ± std (over seeds) of the test accuracy and run time per mode, and the two claims
+    """Mean ± std (over seeds) of the test accuracy, run time and the optional figures
+    (``jitter_*``, ``noise_*``, ``epoch_accuracy_var``) per mode, and the two claims
     (STL > SL, STL > TL: mean difference, seeds where STL won, held = mean difference > 0 and STL won
     on a majority of the paired seeds)."""
     import numpy as np
@@ -155,6 +188,10 @@ def summarize(rows: list[dict], modes: list[str]) -> dict:
         sec = np.array([r["seconds"] for r in rows if r["mode"] == m])
         out[m] = {"test_accuracy_mean": float(acc.mean()), "test_accuracy_std": float(acc.std(ddof=1)) if acc.size > 1
                   else 0.0, "seconds_mean": float(sec.mean()), "seeds": int(acc.size)}
+        for k in _extra_keys(rows):
+            v = np.array([r[k] for r in rows if r["mode"] == m])
+            out[m][f"{k}_mean"] = float(v.mean())
+            out[m][f"{k}_std"] = float(v.std(ddof=1)) if v.size > 1 else 0.0
     claims = {}
     by = {(r["mode"], r["seed"]): r["test_accuracy"] for r in rows}
     seeds = sorted({r["seed"] for r in rows})
@@ -170,7 +207,9 @@ def summarize(rows: list[dict], modes: list[str]) -> dict:
 def _train(args) -> int:
     from hwsnn.io import provenance, write_json, write_text
     from hwsnn.stl.model import save_params
-    from hwsnn.stl.train import load_split, parse_stl_config, stl_config_toml, train
+    import numpy as np
+
+    from hwsnn.stl.train import load_split, parse_stl_config, robustness, stl_config_toml, train
 
     data, name = _config_data(args.config)
     ov, flags = _overrides(args)
@@ -188,7 +227,7 @@ def _train(args) -> int:
         except ConfigError as exc:
             raise flag_error(exc, flags) from None
     rf = open_run_folder(args, time.strftime(f"runs/stl-{name}-%Y%m%d-%H%M%S"))
-    rows = []
+    rows, curves = [], {}
     t0 = time.perf_counter()
     with rf:
         write_text(rf.path / "config.toml", stl_config_toml(cfg))
@@ -199,17 +238,29 @@ def _train(args) -> int:
                 th = [float(v) for layer in res.params.layers for v in (layer.theta.min(), layer.theta.max())]
                 rows.append({"mode": mode, "seed": s, "train_accuracy": res.train_accuracy,
                              "test_accuracy": res.test_accuracy, "seconds": res.seconds,
-                             "final_loss": res.loss[-1], "theta_min": min(th), "theta_max": max(th)})
-                print(f"{mode:3s} seed {s}: test {res.test_accuracy:.3f} train {res.train_accuracy:.3f} "
+                             "final_loss": res.loss[-1], "theta_min": min(th), "theta_max": max(th),
+                             "ssdp": cfg.train.ssdp.enabled})
+                if res.ssdp_change:
+                    rows[-1]["ssdp_change_mean"] = float(np.mean(res.ssdp_change[cfg.train.ssdp.warmup:]))
+                if res.epoch_accuracy:  # stability: variance over the epochs from the SSDP warm-up on
+                    rows[-1]["epoch_accuracy_var"] = float(np.var(res.epoch_accuracy[cfg.train.ssdp.warmup:]))
+                    curves[f"{mode}-seed{s}"] = list(res.epoch_accuracy)
+                rows[-1].update(robustness(res.params, splits[s][2], splits[s][3], cfg.model.steps, s,
+                                           cfg.robustness))
+                extra = "".join(f" {k} {rows[-1][k]:.3f}" for k in rows[-1] if k.startswith(("jitter_", "noise_")))
+                print(f"{mode:3s} seed {s}: test {res.test_accuracy:.3f} train {res.train_accuracy:.3f}{extra} "
                       f"({res.seconds:.1f} s)", file=sys.stderr)
         summary = summarize(rows, cfg.train.modes)
         _write_csv(rf.path / "runs.csv", rows)
         write_json(rf.path / "metrics.json", {"provenance": provenance(getattr(args, "_argv", None)),
                                                "dataset": cfg.task.dataset, "runs": rows, **summary,
+                                               "epoch_accuracy": curves,
                                                "config": cfg.model_dump(mode="json")})
         rf.extra["stl"] = {"runs": len(rows)}
     for m, v in summary["modes"].items():
-        print(f"{m:3s}: test accuracy {v['test_accuracy_mean']:.3f} ± {v['test_accuracy_std']:.3f} "
+        extra = "".join(f", {k[:-5]} {v[k]:.3g} ± {v[k[:-5] + '_std']:.2g}" for k in v
+                        if k.endswith("_mean") and k[:-5] in _extra_keys(rows))
+        print(f"{m:3s}: test accuracy {v['test_accuracy_mean']:.3f} ± {v['test_accuracy_std']:.3f}{extra} "
               f"({v['seeds']} seeds, {v['seconds_mean']:.1f} s per run)")
     for c, v in summary["claims"].items():
         print(f"{c}: {'held' if v['held'] else 'did not hold'} (mean difference {v['mean_difference']:+.3f}, "

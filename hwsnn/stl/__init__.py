@@ -7,6 +7,7 @@ framework), then deployed to the integer model and a memristor crossbar, and exc
 * :mod:`hwsnn.stl.deploy` -- quantisation, the integer neuron, crossbar programming with write-verify,
   drift;
 * :mod:`hwsnn.stl.nir_io` -- NIR export / import and the mapping onto the float engine.
+* :mod:`hwsnn.stl.ssdp_post` -- SSDP post-optimisation of the last layer, input jitter and event noise.
 
 The functions ``hwsnn.stl.train.train`` and ``hwsnn.stl.deploy.deploy`` are not re-exported here
 (their names are those of their modules).  The method and the measured results are in

@@ -10,7 +10,9 @@ finite differences.
 
 Modes: ``sl`` trains the weights only, ``tl`` the thresholds only, ``stl`` both (synapse-threshold
 synergistic learning).  Optimiser: Adam with L2 weight decay added to the gradient, the learning
-rate multiplied by ``lr_decay`` after every epoch.
+rate multiplied by ``lr_decay`` after every epoch.  Optionally (``[train.ssdp]``,
+:mod:`hwsnn.stl.ssdp_post`) SSDP post-optimises the last layer's weights after every optimiser step
+once the warm-up epochs are over.
 """
 
 from __future__ import annotations
@@ -19,18 +21,20 @@ import time
 from typing import Annotated, Callable, Literal, NamedTuple
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from hwsnn import rng
-from hwsnn.config.types import Float, Int, Str
+from hwsnn.config.types import Bool, Float, Int, Str
 from hwsnn.engine.contract import Params
 from hwsnn.errors import ConfigError
 from hwsnn.stl.deploy import DeployParams
+from hwsnn.stl.ssdp_post import RobustnessParams, SSDPPostParams, batch_change, event_noise, jitter, rule_at
 from hwsnn.stl.model import (STREAM_INPUT_TEST, STREAM_INPUT_TRAIN, Layer, ModelParams, STLParams, Trace, encode,
                              forward, heaviside, init_params, readout, surrogate)
 
 __all__ = ["MODES", "TrainParams", "TaskParams", "loss_and_grads", "Adam", "TrainResult", "train", "evaluate",
-           "load_split", "STLConfig", "parse_stl_config", "stl_presets", "stl_preset_path", "stl_config_toml"]
+           "load_split", "robustness", "STLConfig", "parse_stl_config", "stl_presets", "stl_preset_path",
+           "stl_config_toml"]
 
 MODES = ("sl", "tl", "stl")
 """Training modes: weights only, thresholds only, both."""
@@ -65,6 +69,11 @@ class TrainParams(Params):
     """Adam's second-moment decay."""
     eps: Annotated[Float, Field(gt=0.0)] = 1e-8
     """Adam's denominator offset."""
+    epoch_accuracy: Bool = False
+    """Measure the test accuracy after every epoch (``TrainResult.epoch_accuracy``; convergence
+    stability), with the test inputs of the final evaluation."""
+    ssdp: SSDPPostParams = SSDPPostParams()
+    """SSDP post-optimisation of the last layer (off by default)."""
 
     @field_validator("modes")
     @classmethod
@@ -74,6 +83,13 @@ class TrainParams(Params):
         if len(set(v)) != len(v):
             raise ValueError(f"must not repeat a mode, got {v}")
         return v
+
+    @model_validator(mode="after")
+    def _ssdp_warmup(self):
+        if self.ssdp.enabled and self.ssdp.warmup >= self.epochs:
+            raise ConfigError("ssdp.warmup", f"must be below train.epochs ({self.epochs}) for SSDP to act, "
+                                             f"got {self.ssdp.warmup}")
+        return self
 
 
 class TaskParams(Params):
@@ -196,6 +212,11 @@ class TrainResult(NamedTuple):
     """Mean training loss per epoch."""
     seconds: float
     """Training time (excluding the final evaluation)."""
+    epoch_accuracy: tuple = ()
+    """Test accuracy after every epoch (empty unless ``train.epoch_accuracy``)."""
+    ssdp_change: tuple = ()
+    """Per epoch, the mean over batches of the mean ``|dW|`` that SSDP added to the last layer (0
+    before the warm-up; empty without SSDP)."""
 
 
 def load_split(task: TaskParams, seed: int):
@@ -213,12 +234,15 @@ def load_split(task: TaskParams, seed: int):
 
 
 def evaluate(params: STLParams, x: np.ndarray, y: np.ndarray, steps: int, seed: int,
-             stream: int = STREAM_INPUT_TEST, batch: int = 500) -> float:
-    """Accuracy of ``params`` on ``(x, y)``, inputs drawn with (``seed``, ``stream`` + sample index)."""
+             stream: int = STREAM_INPUT_TEST, batch: int = 500, perturb: Callable | None = None) -> float:
+    """Accuracy of ``params`` on ``(x, y)``, inputs drawn with (``seed``, ``stream`` + sample index);
+    ``perturb(raster, ids)`` optionally changes each batch's input raster first."""
     correct = 0
     for a in range(0, len(y), batch):
         ids = np.arange(a, min(a + batch, len(y)))
         r = encode(x[ids], steps, seed, stream, ids)
+        if perturb is not None:
+            r = perturb(r, ids)
         pred = readout(params, forward(params, r).spikes[-1]).argmax(axis=1)
         correct += int(np.sum(pred == y[ids]))
     return correct / len(y)
@@ -249,33 +273,65 @@ def train(model: ModelParams, opt: TrainParams, task: TaskParams, mode: str, see
     if progress is not None:
         epochs = progress(epochs, desc=f"{mode} seed {seed}", unit="epoch")
     t0 = time.perf_counter()
-    losses = []
+    losses, epoch_acc, ssdp_abs = [], [], []
+    t_eval = 0.0
     for ep in epochs:
         perm = np.argsort(rng.uniform_array(seed, _STREAM_ORDER, len(y_tr), ep), kind="stable")
+        rule = rule_at(opt.ssdp, ep, opt.epochs)
         tot = 0.0
+        dsum, nb = 0.0, 0
         for a in range(0, len(perm), opt.batch):
             ids = perm[a:a + opt.batch]
             r = encode(x_tr[ids], model.steps, seed, STREAM_INPUT_TRAIN, ids, counter=ep)
-            loss, grads = loss_and_grads(params, r, eye[y_tr[ids]], model.alpha)
+            tr = forward(params, r, heaviside, model.alpha)
+            loss, grads = loss_and_grads(params, r, eye[y_tr[ids]], model.alpha, trace=tr)
             for field, adam in groups:
                 adam.step([getattr(g, field) for g in grads])
                 if field == "theta":
                     for layer in layers:
                         np.maximum(layer.theta, model.theta_min, out=layer.theta)
+            if rule is not None:  # SSDP post-optimisation of the last layer, from this batch's spikes
+                pre = tr.inputs if len(layers) == 1 else tr.spikes[-2]
+                dw = batch_change(rule, opt.ssdp.dt, pre, tr.spikes[-1])
+                np.add(layers[-1].w, dw, out=layers[-1].w)
+                dsum += float(np.abs(dw).mean())
+                nb += 1
             tot += loss * len(ids)
         losses.append(tot / len(perm))
+        if opt.ssdp.enabled:
+            ssdp_abs.append(dsum / nb if nb else 0.0)
         for _, adam in groups:
             adam.lr *= opt.lr_decay
-    seconds = time.perf_counter() - t0
+        if opt.epoch_accuracy:
+            te = time.perf_counter()
+            epoch_acc.append(evaluate(params, x_te, y_te, model.steps, seed))
+            t_eval += time.perf_counter() - te
+    seconds = time.perf_counter() - t0 - t_eval
     acc_tr = evaluate(params, x_tr, y_tr, model.steps, seed, STREAM_INPUT_TRAIN + 0x0800_0000)
     acc_te = evaluate(params, x_te, y_te, model.steps, seed)
     return TrainResult(params=params, mode=mode, seed=seed, train_accuracy=acc_tr, test_accuracy=acc_te,
-                       loss=losses, seconds=seconds)
+                       loss=losses, seconds=seconds, epoch_accuracy=tuple(epoch_acc),
+                       ssdp_change=tuple(ssdp_abs))
+
+
+def robustness(params: STLParams, x: np.ndarray, y: np.ndarray, steps: int, seed: int,
+               cfg: RobustnessParams) -> dict:
+    """Test accuracy under each jitter level (``jitter_<std>``) and event-noise level
+    (``noise_<p>``) of ``cfg``, on the test inputs of :func:`evaluate`; the perturbations are drawn
+    with ``seed`` (:func:`hwsnn.stl.ssdp_post.jitter`, :func:`~hwsnn.stl.ssdp_post.event_noise`)."""
+    out = {}
+    for j in cfg.jitter:
+        out[f"jitter_{j:g}"] = evaluate(params, x, y, steps, seed, perturb=lambda r, ids, j=j: jitter(r, j, seed, ids))
+    for p in cfg.noise:
+        out[f"noise_{p:g}"] = evaluate(params, x, y, steps, seed,
+                                       perturb=lambda r, ids, p=p: event_noise(r, p, seed, ids))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- config
 class STLConfig(Params):
-    """A whole STL experiment: ``[model]``, ``[train]``, ``[task]``, ``[deploy]`` (TOML sections)."""
+    """A whole STL experiment: ``[model]``, ``[train]``, ``[task]``, ``[deploy]``, ``[robustness]``
+    (TOML sections)."""
 
     description: Str = ""
     """Free text shown by ``hwsnn stl train --list``."""
@@ -287,6 +343,8 @@ class STLConfig(Params):
     """Data and seeds."""
     deploy: DeployParams = DeployParams()
     """Integer and crossbar deployment (``hwsnn stl deploy``)."""
+    robustness: RobustnessParams = RobustnessParams()
+    """Test accuracy under input spike-time jitter and event noise after training."""
 
 
 def parse_stl_config(data: dict, overrides: dict | None = None) -> STLConfig:

@@ -63,7 +63,8 @@ from hwsnn.engine.synergy import margin
 from hwsnn.errors import ConfigError
 from hwsnn.plasticity.fixed import r_minus_bits, sround
 
-__all__ = ["SSDP", "SSDPInt", "DASSDP", "DASSDPInt", "ssdp_lut", "fit_gate", "G_BITS", "GATE_BITS", "LUT_MAX"]
+__all__ = ["SSDP", "SSDPConst", "ssdp_change", "SSDPInt", "DASSDP", "DASSDPInt", "ssdp_lut", "fit_gate", "G_BITS",
+           "GATE_BITS", "LUT_MAX"]
 
 G_BITS = 8
 """Bits of a ``G_LUT`` entry (UQ0.8: ``255`` stands for ``G = 1``)."""
@@ -109,13 +110,20 @@ class SSDPConst(NamedTuple):
 
 
 @njit(cache=True, inline="always")
-def ssdp_on_sample(c, w, g, pre, post, t_pre, t_post):
+def ssdp_change(c, g, pre, post, t_pre, t_post):
+    """One synapse's unclamped SSDP change ``g (a_plus sync G - a_base (1 - sync) G)`` from the
+    flags ``pre``/``post`` (0/1) and spike steps ``t_pre``/``t_post`` (``T`` if silent); shared by
+    :func:`ssdp_on_sample` and the batched post-optimisation of :mod:`hwsnn.stl.ssdp_post`."""
     d = t_post - t_pre
     gauss = math.exp(-(d * d) * c.k2)
     if pre != 0 and post != 0:
-        dw = g * (c.a_plus * gauss)
-    else:
-        dw = -(g * (c.a_base * gauss))
+        return g * (c.a_plus * gauss)
+    return -(g * (c.a_base * gauss))
+
+
+@njit(cache=True, inline="always")
+def ssdp_on_sample(c, w, g, pre, post, t_pre, t_post):
+    dw = ssdp_change(c, g, pre, post, t_pre, t_post)
     if dw > c.dw_max:
         return c.dw_max
     if dw < -c.dw_max:
