@@ -33,3 +33,8 @@ class ConfigError(HwsnnError, ValueError):
 
 class ToolMissingError(HwsnnError):
     """An external tool (simulator, synthesiser) is not installed or not usable."""
+
+
+class ToolFailedError(HwsnnError):
+    """An external tool (simulator, synthesiser) was found but failed to do its job (e.g. a
+    simulator build that exits non-zero); the message says where its log is."""

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hwsnn.errors import ToolMissingError
+from hwsnn.errors import ToolFailedError, ToolMissingError
 from hwsnn.toolchain import sim_env, simulator
 
 __all__ = ["SIM_DIR", "BenchResult", "run_bench", "build_root"]
@@ -130,7 +130,8 @@ def run_bench(
 
     Returns a :class:`BenchResult`; a failing bench is a result with ``passed=False`` (the
     caller decides whether that is expected, e.g. for a deliberate mutant), not an exception.
-    Raises :class:`ToolMissingError` when the simulator is not usable.
+    Raises :class:`ToolMissingError` when the simulator is not usable and :class:`ToolFailedError`
+    when its build fails.
     """
     from cocotb_tools.runner import get_results, get_runner
 
@@ -171,16 +172,19 @@ def run_bench(
             )
             sources.append(dump)
             build_args += ["-s", "hwsnn_vcd_dump"]
-        runner.build(
-            sources=sources,
-            waves=build_waves,
-            hdl_toplevel=unit,
-            build_dir=bdir,
-            timescale=("1ns", "1ps"),
-            build_args=build_args,
-            always=False,
-            log_file=bdir / "build.log",
-        )
+        try:
+            runner.build(
+                sources=sources,
+                waves=build_waves,
+                hdl_toplevel=unit,
+                build_dir=bdir,
+                timescale=("1ns", "1ps"),
+                build_args=build_args,
+                always=False,
+                log_file=bdir / "build.log",
+            )
+        except (RuntimeError, OSError) as exc:  # cocotb's runner raises RuntimeError for a failing command
+            raise ToolFailedError(f"{sim}: building {unit} failed ({exc}; log: {bdir / 'build.log'})") from exc
         t_build = time.perf_counter() - t0
         report_path = bdir / f"report-{os.getpid()}.json"
         results_xml = bdir / f"results-{os.getpid()}.xml"

@@ -52,6 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     from hwsnn.cli.common import set_progress
 
@@ -76,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hwsnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        print(f"hwsnn {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except SystemError as exc:
+        # Ctrl-C inside a compiled function (e.g. while Numba loads its cache) surfaces as
+        # "returned a result with an exception set" with the KeyboardInterrupt as its cause
+        if debug or not _caused_by_interrupt(exc):
+            raise
         print(f"hwsnn {args.command}: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:

@@ -37,7 +37,7 @@ from hwsnn.io import RunFolder, to_jsonable
 
 __all__ = ["add_output_args", "add_seed_arg", "add_progress_arg", "prepare_out", "out_dir", "open_run_folder",
            "emit_json", "progress", "not_yet", "require_file", "read_text", "read_json", "read_toml_tables", "check_csv",
-           "int_in", "float_in", "flag_error", "PROGRESS_HELP"]
+           "int_in", "float_in", "flag_error", "PROGRESS_HELP", "MAX_WORKERS", "add_executor_args"]
 
 PROGRESS_HELP = ("progress bars go to stderr; when stderr is not a terminal they are plain lines every 30 s; "
                  "--no-progress or HWSNN_PROGRESS=0 turns them off")
@@ -59,6 +59,22 @@ def add_progress_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr (same as HWSNN_PROGRESS=0; "
                                                               "when stderr is not a terminal they are plain lines "
                                                               "every 30 s)")
+
+
+MAX_WORKERS = 1024
+"""Largest ``--workers`` / ``--dask-local`` / ``--threads`` accepted (a typo, not a machine)."""
+
+
+def add_executor_args(p: argparse.ArgumentParser, *, workers_help: str, threads_help: str | None = None) -> None:
+    """``--workers N``, ``--scheduler ADDRESS``, ``--dask-local N`` (and ``--threads N`` when
+    ``threads_help`` is given) of the commands that run on the sweep executor, bounded by
+    :data:`MAX_WORKERS`."""
+    p.add_argument("--workers", type=int_in(0, MAX_WORKERS), metavar="N", help=workers_help)
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
+    p.add_argument("--dask-local", type=int_in(1, MAX_WORKERS), metavar="N",
+                   help="start a local Dask cluster of N worker processes")
+    if threads_help is not None:
+        p.add_argument("--threads", type=int_in(1, MAX_WORKERS), metavar="N", help=threads_help)
 
 
 def int_in(lo: int | None = None, hi: int | None = None):
@@ -89,8 +105,8 @@ def int_in(lo: int | None = None, hi: int | None = None):
     return parse
 
 
-def float_in(lo: float | None = None, hi: float | None = None):
-    """An argparse ``type=`` for a finite number in ``[lo, hi]``."""
+def float_in(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False):
+    """An argparse ``type=`` for a finite number in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
 
     def parse(text: str) -> float:
         try:
@@ -99,8 +115,8 @@ def float_in(lo: float | None = None, hi: float | None = None):
             raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
         if v != v or v in (float("inf"), float("-inf")):
             raise argparse.ArgumentTypeError(f"must be finite, got {text}")
-        if lo is not None and v < lo:
-            raise argparse.ArgumentTypeError(f"must be >= {lo:g}, got {text}")
+        if lo is not None and (v <= lo if lo_open else v < lo):
+            raise argparse.ArgumentTypeError(f"must be {'>' if lo_open else '>='} {lo:g}, got {text}")
         if hi is not None and v > hi:
             raise argparse.ArgumentTypeError(f"must be <= {hi:g}, got {text}")
         return v

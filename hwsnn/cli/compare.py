@@ -18,11 +18,10 @@ def register(sub) -> None:
     p.add_argument("spec", nargs="?", default="mechanisms", metavar="SPEC.toml",
                    help="comparison spec file or shipped spec name (default: mechanisms)")
     p.add_argument("--out", metavar="DIR", help="results folder (default runs/compare-<spec name>)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="local process-pool workers (default: cores; 0 = run in this process)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
-    p.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N worker processes")
-    p.add_argument("--threads", type=int, metavar="N", help="Numba threads per unit")
+    from hwsnn.cli.common import add_executor_args
+
+    add_executor_args(p, workers_help="local process-pool workers (default: cores; 0 = run in this process)",
+                      threads_help="Numba threads per unit")
     p.add_argument("--retry-failed", action="store_true", help="rerun units stored as failed")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", default=[],
                    help="override of every mechanism's config (added to the spec's [set])")

@@ -69,7 +69,7 @@ def register(sub) -> None:
     add_seed_arg(pc)
     pc.add_argument("--devices", type=int_in(1, MAX_DEVICES), default=32,
                     help=f"devices per curve (default 32, at most {MAX_DEVICES:,})")
-    pc.add_argument("--interval", type=float_in(0.0, 1e6), default=0.1,
+    pc.add_argument("--interval", type=float_in(0.0, 1e6, lo_open=True), default=0.1,
                     help="seconds between pulses of the LTP/LTD train (default 0.1, at most 1e6)")
     pc.set_defaults(func=_curve)
     pf = dsub.add_parser("fit", help="fit parameters from measured data (CSV)", epilog=FIT_EPILOG,

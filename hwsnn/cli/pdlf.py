@@ -24,10 +24,10 @@ def register(sub) -> None:
                                  "baselines, float and integer.")
     e.add_argument("config", nargs="?", default="digits", metavar="CONFIG.toml",
                    help="experiment config file or shipped config name (default: digits)")
-    e.add_argument("--workers", type=_int_ge(0), metavar="N",
-                   help="local process-pool workers for the fitness evaluations (default 0: this process)")
-    e.add_argument("--scheduler", metavar="ADDRESS", help="evaluate on an existing Dask cluster (tcp://host:8786)")
-    e.add_argument("--dask-local", type=_int_ge(1), metavar="N", help="start a local Dask cluster of N workers")
+    from hwsnn.cli.common import add_executor_args
+
+    add_executor_args(e, workers_help="local process-pool workers for the fitness evaluations (default 0: this "
+                                      "process)")
     _common(e)
     e.set_defaults(func=_evolve)
     f = s.add_parser("fastweights", help="working memory with the fast weights in the devices' volatile state",

@@ -17,12 +17,10 @@ def register(sub) -> None:
                        description=__doc__.split("\n\n")[0])
     p.add_argument("spec", nargs="?", metavar="SPEC.toml", help="sweep spec file or shipped spec name")
     p.add_argument("--out", metavar="DIR", help="results folder (default runs/sweep-<spec name>)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="local process-pool workers (default: cores; 0 = run in this process)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
-    p.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N worker processes")
-    p.add_argument("--threads", type=int, metavar="N",
-                   help="Numba threads per unit (default: cores // workers locally, 1 on --scheduler)")
+    from hwsnn.cli.common import add_executor_args
+
+    add_executor_args(p, workers_help="local process-pool workers (default: cores; 0 = run in this process)",
+                      threads_help="Numba threads per unit (default: cores // workers locally, 1 on --scheduler)")
     p.add_argument("--retry-failed", action="store_true", help="rerun units stored as failed")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", default=[],
                    help="fixed override of the base config at every point (added to the spec's [set])")
@@ -64,7 +62,9 @@ def _run(args) -> int:
             print(f"point {u.point} repeat {u.repeat} seed {u.seed} hash {u.config_hash}: {vals}")
         print(f"{len(units)} unit(s) valid")
         return 0
-    out = args.out or f"runs/sweep-{rs.spec.name or 'spec'}"
+    from hwsnn.cli.common import prepare_out
+
+    out = str(prepare_out(args.out or f"runs/sweep-{rs.spec.name or 'spec'}"))
     rep = run_sweep(rs, out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
                     threads=args.threads, retry_failed=args.retry_failed, progress=not args.no_progress)
     df = read_results(out)

@@ -55,6 +55,8 @@ CSV_HELP = (
 )
 
 EXPERIMENTS = ("ltp", "ltd", "retention", "read")
+_X_MEANS = {"ltp": "pulses so far", "ltd": "pulses so far", "retention": "seconds since programming",
+            "read": "repeat index"}
 
 
 def load_csv(path: str | Path) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -79,8 +81,16 @@ def load_csv(path: str | Path) -> dict[str, dict[str, tuple[np.ndarray, np.ndarr
                 g = float(row["g"])
             except (TypeError, ValueError):
                 raise ConfigError("x" if not _isnum(row["x"]) else "g", f"{path}:{lineno}: not a number") from None
-            if not (math.isfinite(x) and math.isfinite(g)):
-                raise ConfigError("g", f"{path}:{lineno}: must be finite")
+            for name, v in (("x", x), ("g", g)):
+                if not math.isfinite(v):
+                    raise ConfigError(name, f"{path}:{lineno}: must be finite, got {row[name].strip()}")
+            if g < 0:
+                raise ConfigError("g", f"{path}:{lineno}: a conductance must be >= 0 S, got {row['g'].strip()}")
+            if x < 0:
+                raise ConfigError("x", f"{path}:{lineno}: must be >= 0 ({_X_MEANS[e]}), got {row['x'].strip()}")
+            if e != "retention" and not x.is_integer():
+                raise ConfigError("x", f"{path}:{lineno}: must be a whole number ({_X_MEANS[e]}), "
+                                       f"got {row['x'].strip()}")
             data[e].setdefault(row["device"].strip(), []).append((x, g))
     out: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     for e, devs in data.items():

@@ -22,6 +22,9 @@ from hwsnn.errors import ConfigError
 
 __all__ = ["DeviceParams", "UPDATE_MODELS", "DRIFT_MODELS", "READ_NOISE_MODELS", "nl_to_a", "a_to_nl"]
 
+G_LIMIT = 1.0
+"""Largest accepted conductance in siemens (1 ohm): a larger ``g_max`` is a unit mistake, not a device."""
+
 UPDATE_MODELS = ("neurosim", "constant", "linear", "softbounds", "exp", "pow")
 """Pulse-response laws.  ``neurosim`` is the STO-v0 / NeuroSim exponential law (closed form,
 == aihwkit SoftBoundsPmax); the others are the aihwkit per-pulse laws in aihwkit's weight
@@ -221,6 +224,8 @@ class DeviceParams:
             )
         if self.g_min < 0:
             raise ConfigError("g_min", f"must be >= 0 S, not {self.g_min}")
+        if self.g_max > G_LIMIT:
+            raise ConfigError("g_max", f"must be <= {G_LIMIT:g} S (a resistance of at least 1 ohm), not {self.g_max}")
         if not self.g_min < self.g_max:
             raise ConfigError("g_min", f"must be < g_max (got g_min={self.g_min}, g_max={self.g_max})")
         if self.p_max <= 0:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from types import SimpleNamespace
 
-from hwsnn.errors import ConfigError, ToolMissingError
+from hwsnn.errors import ConfigError, ToolFailedError, ToolMissingError
 from hwsnn.hw.export import build, to_verilog
 from hwsnn.hw.registry import REGISTRY, get, sim_runner
 
@@ -74,6 +74,8 @@ def verify(units=None, sims=("verilator", "icarus"), cycles: int = 20000, seed: 
                     row["log_tail"] = r.log_tail()
             except ToolMissingError as exc:
                 row = {"unit": unit, "sim": sim, "status": "SKIP", "reason": str(exc), "cycles": 0}
+            except ToolFailedError as exc:
+                row = {"unit": unit, "sim": sim, "status": "FAIL", "reason": str(exc), "cycles": 0}
             except ModuleNotFoundError as exc:
                 row = {"unit": unit, "sim": sim, "status": "FAIL", "reason": f"not implemented: {exc}", "cycles": 0}
             rows.append(row)

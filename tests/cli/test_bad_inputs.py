@@ -78,6 +78,11 @@ FILES: dict[str, bytes] = {
     "g_text.csv": b"experiment,device,x,g\nltp,d0,1,big\n",
     "unknown_exp.csv": b"experiment,device,x,g\nwarp,d0,1,1e-9\n",
     "g_inf.csv": b"experiment,device,x,g\nltp,d0,1,inf\n",
+    "x_inf.csv": b"experiment,device,x,g\nltp,d0,inf,1e-9\n",
+    "x_frac.csv": b"experiment,device,x,g\n" + b"".join(b"ltp,d0,%d.5,%de-9\n" % (i, i + 3) for i in range(5)),
+    "x_neg.csv": b"experiment,device,x,g\nretention,d0,-1,1e-9\n",
+    "g_neg.csv": b"experiment,device,x,g\nltp,d0,0,-1e-9\n",
+    "gmax_huge.json": b'{"g_max": 1e300}',
 }
 
 PROC = "/proc/hwsnn-cannot-exist/out"
@@ -162,6 +167,11 @@ for f, field in [("short_row.csv", "'g'"), ("empty_value.csv", "'x'"), ("extra_f
                  ("x_text.csv", "x"), ("g_text.csv", "g"), ("unknown_exp.csv", "experiment"), ("g_inf.csv", "g"),
                  ("nul.csv", "g")]:
     case(field, "device", "fit", "{d}/" + f)
+# x is a whole number of pulses (ltp/ltd) or repeats (read), >= 0; a conductance is >= 0 S
+for f in ("x_inf.csv", "x_frac.csv", "x_neg.csv"):
+    case(": x:", "device", "fit", "{d}/" + f)
+case(": g:", "device", "fit", "{d}/g_neg.csv")
+case("g_max", "device", "curve", "--params", "{d}/gmax_huge.json")  # 1e300 S: NaN downstream, not a device
 case("--base", "device", "fit", "{d}/good.csv", "--base", "bogus")
 
 # -- values checked against the dataset before training, no silent clipping -------------------------
@@ -201,6 +211,8 @@ case("--interval", "device", "curve", "--interval", "nan")
 case("--interval", "device", "curve", "--interval", "inf")
 case("--interval", "device", "curve", "--interval", "1e9")
 case("--seed", "device", "curve", "--seed", "-3")
+case("--interval", "device", "curve", "--interval", "-0")
+case("--interval", "device", "curve", "--interval", "0")
 case("--cycles", "rtl", "verify", "--cycles", "1e9")
 case("--cycles", "rtl", "verify", "--cycles", "1000000000")
 case("--cycles", "rtl", "verify", "--cycles", "0")
@@ -245,6 +257,14 @@ case("network.n_exc", "ecg", "run", "--set", "network.n_exc=0")
 case("config", "ecg", "run", "nosuchpreset")
 case("data.record", "ecg", "run", "--set", "data.source=wfdb")
 case("config", "sweep", "nosuch")
+case("--out", "sweep", "weight_levels", "--out", "{d}/afile")
+case("--out", "sweep", "weight_levels", "--out", PROC)
+for flag, v in (("--workers", "-1"), ("--workers", "100000"), ("--threads", "0"), ("--threads", "-1"),
+                ("--dask-local", "0"), ("--dask-local", "100000")):
+    case(flag, "sweep", "weight_levels", flag, v, "--dry-run")
+    case(flag, "compare", flag, v, "--dry-run")
+case("--workers", "pdlf", "evolve", "--workers", "1000000")
+case("--dask-local", "pdlf", "evolve", "--dask-local", "0")
 case("repeats", "compare", "--repeats", "0")
 case("not a sweep results folder", "plot", "{d}/missing-run")
 

@@ -223,3 +223,45 @@ def test_progress_switch_is_documented(capsys):
     for cmd in (["run"], ["rtl", "verify"]):
         assert main([*cmd, "--help"]) == 0
         assert "--no-progress" in capsys.readouterr().out
+
+
+def _raise_from_interrupt():
+    # what Numba's dispatcher raises when Ctrl-C lands while it loads a cached kernel
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise SystemError("CPUDispatcher(...) returned a result with an exception set") from exc
+
+
+def test_ctrl_c_inside_a_compiled_call_is_an_interrupt_not_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("hwsnn.tasks.run.run_experiment", lambda *a, **k: _raise_from_interrupt())
+    out = tmp_path / "run"
+    assert main(["run", "--n-train", "20", "--n-test", "10", "--n-exc", "5", "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "hwsnn run: interrupted" in err and "Traceback" not in err
+    assert f"{INCOMPLETE} marker present" in check_run_folder(out)
+
+    # a SystemError without an interrupt behind it is a bug and stays loud
+    def broken(*a, **k):
+        raise SystemError("a real bug")
+
+    monkeypatch.setattr("hwsnn.tasks.run.run_experiment", broken)
+    with pytest.raises(SystemError, match="a real bug"):
+        main(["run", "--n-train", "20", "--n-test", "10", "--n-exc", "5", "--out", str(tmp_path / "r2")])
+
+
+def test_a_simulator_whose_build_fails_is_a_failed_row_not_a_traceback(monkeypatch, capsys, tmp_path):
+    # the simulator is found but its build cannot run (here: a build step exits 127, command not found)
+    from cocotb_tools import runner as cocotb_runner
+
+    def failing_build(self, *a, **k):
+        raise RuntimeError("Command failed with return code: 127")
+
+    monkeypatch.setattr(cocotb_runner.Runner, "build", failing_build)
+    monkeypatch.setenv("HWSNN_SIM_BUILD", str(tmp_path / "build"))
+    rc = main(["rtl", "verify", "--unit", "lfsr16", "--sim", "icarus", "--cycles", "100", "--json"])
+    out, err = capsys.readouterr()
+    assert rc != 0 and "Traceback" not in out + err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["passed"] is False and summary["rows"][0]["status"] == "FAIL"
+    assert "building lfsr16 failed" in summary["rows"][0]["reason"] and "return code: 127" in summary["rows"][0]["reason"]
