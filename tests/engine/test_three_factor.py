@@ -104,32 +104,34 @@ def test_both_rewards_occur_in_the_reference_test():
     assert int(np.argmax(counts)) % 2 in (0, 1) and counts.sum() > 0
 
 
+def _digits_accuracy(ds, rule, backend="ideal", seed=0):
+    """The reward-only digits task: 50 neurons voting for class ``j % 10``, 600 training samples
+    twice (labels given to ``reward_stdp``), accuracy on 300 test digits (a silent layer is wrong)."""
+    cfg = load_config(None, {"network.n_exc": 50, "synapse.backend": backend, "homeostasis.theta_plus": 0.0,
+                             "rules": [rule]})
+    net = LayerNetwork(cfg, ds.n_in, seed=seed)
+    c = net._rules[0].consts
+    rng = np.random.default_rng(5)
+    for _ in range(2):
+        for idx in rng.permutation(len(ds.x_train))[:600]:
+            if rule["kind"] == "reward_stdp":
+                RewardSTDP.set_label(c, ds.y_train[idx])
+            net.present(ds.x_train[idx])
+    hits = 0
+    for x, y in zip(ds.x_test[:300], ds.y_test[:300]):
+        n = net.present(x, learn=False)
+        hits += bool(n.sum() > 0 and int(np.argmax(n)) % 10 == y)
+    return hits / 300
+
+
 def test_reward_drives_a_classification_that_unsupervised_stdp_cannot_learn():
     # digits; neuron j votes for class j % 10; the reward is the only teacher
     from hwsnn.tasks.datasets import load_dataset
 
     ds = load_dataset("digits", seed=0)
-
-    def accuracy(rule):
-        cfg = load_config(None, {"network.n_exc": 50, "synapse.backend": "ideal", "homeostasis.theta_plus": 0.0,
-                                 "rules": [rule]})
-        net = LayerNetwork(cfg, ds.n_in, seed=0)
-        c = net._rules[0].consts
-        rng = np.random.default_rng(5)
-        for _ in range(2):
-            for idx in rng.permutation(len(ds.x_train))[:600]:
-                if rule["kind"] == "reward_stdp":
-                    RewardSTDP.set_label(c, ds.y_train[idx])
-                net.present(ds.x_train[idx])
-        hits = 0
-        for x, y in zip(ds.x_test[:300], ds.y_test[:300]):
-            n = net.present(x, learn=False)
-            hits += bool(n.sum() > 0 and int(np.argmax(n)) % 10 == y)
-        return hits / 300
-
-    rewarded = accuracy({"kind": "reward_stdp", "eta": 1.0})
-    no_reward = accuracy({"kind": "reward_stdp", "eta": 0.0})
-    unsupervised = accuracy({"kind": "pair_stdp", "a_minus": 1e-4})
+    rewarded = _digits_accuracy(ds, {"kind": "reward_stdp", "eta": 1.0})
+    no_reward = _digits_accuracy(ds, {"kind": "reward_stdp", "eta": 0.0})
+    unsupervised = _digits_accuracy(ds, {"kind": "pair_stdp", "a_minus": 1e-4})
     assert no_reward < 0.2 and unsupervised < 0.2  # chance is 0.1
     assert rewarded > 0.3 and rewarded > unsupervised + 0.15
 
@@ -363,24 +365,7 @@ def test_integer_backend_learns_the_reward_task():
     from hwsnn.tasks.datasets import load_dataset
 
     ds = load_dataset("digits", seed=0)
-
-    def accuracy(eta, seed):
-        cfg = load_config(None, {"network.n_exc": 50, "synapse.backend": "integer", "homeostasis.theta_plus": 0.0,
-                                 "rules": [{"kind": "reward_stdp", "eta": eta}]})
-        net = LayerNetwork(cfg, ds.n_in, seed=seed)
-        c = net._rules[0].consts
-        rng = np.random.default_rng(5)
-        for _ in range(2):
-            for idx in rng.permutation(len(ds.x_train))[:600]:
-                RewardSTDP.set_label(c, ds.y_train[idx])
-                net.present(ds.x_train[idx])
-        hits = 0
-        for x, y in zip(ds.x_test[:300], ds.y_test[:300]):
-            n = net.present(x, learn=False)
-            hits += bool(n.sum() > 0 and int(np.argmax(n)) % 10 == y)
-        return hits / 300
-
-    rewarded = np.mean([accuracy(1.0, s) for s in range(4)])
-    no_reward = np.mean([accuracy(0.0, s) for s in range(4)])
+    rewarded = np.mean([_digits_accuracy(ds, {"kind": "reward_stdp", "eta": 1.0}, "integer", s) for s in range(4)])
+    no_reward = np.mean([_digits_accuracy(ds, {"kind": "reward_stdp", "eta": 0.0}, "integer", s) for s in range(4)])
     assert no_reward < 0.2  # chance is 0.1
     assert rewarded > 0.25 and rewarded > no_reward + 0.15
