@@ -7,7 +7,7 @@ naming the offending field; it never shows a traceback for them.
 
 from __future__ import annotations
 
-__all__ = ["HwsnnError", "ConfigError", "ToolMissingError"]
+__all__ = ["HwsnnError", "ConfigError", "ToolMissingError", "ToolFailedError", "is_interrupt"]
 
 
 class HwsnnError(Exception):
@@ -38,3 +38,19 @@ class ToolMissingError(HwsnnError):
 class ToolFailedError(HwsnnError):
     """An external tool (simulator, synthesiser) was found but failed to do its job (e.g. a
     simulator build that exits non-zero); the message says where its log is."""
+
+
+def is_interrupt(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a Ctrl-C, directly or as the cause of another error.
+
+    A Ctrl-C that arrives inside a compiled function (e.g. while Numba loads its cache) surfaces
+    as ``SystemError: ... returned a result with an exception set`` with the
+    ``KeyboardInterrupt`` as its cause or context; it is still an interrupt, not a failure.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -293,7 +293,9 @@ class RunFolder:
             if exc_type is None:
                 self.finish()
             else:
-                why = "interrupted (Ctrl-C)" if issubclass(exc_type, KeyboardInterrupt) else \
+                from hwsnn.errors import is_interrupt
+
+                why = "interrupted (Ctrl-C)" if issubclass(exc_type, KeyboardInterrupt) or is_interrupt(exc) else \
                     f"the run failed ({exc_type.__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
                 try:
                     write_text(self.path / INCOMPLETE, self._marker(why))

@@ -15,7 +15,7 @@ import os
 import sys
 
 from hwsnn import __version__
-from hwsnn.errors import HwsnnError
+from hwsnn.errors import HwsnnError, is_interrupt
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -52,16 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _caused_by_interrupt(exc: BaseException) -> bool:
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
 def main(argv: list[str] | None = None) -> int:
     from hwsnn.cli.common import set_progress
 
@@ -89,9 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hwsnn {args.command}: interrupted", file=sys.stderr)
         return 130
     except SystemError as exc:
-        # Ctrl-C inside a compiled function (e.g. while Numba loads its cache) surfaces as
-        # "returned a result with an exception set" with the KeyboardInterrupt as its cause
-        if debug or not _caused_by_interrupt(exc):
+        if debug or not is_interrupt(exc):  # Ctrl-C inside a compiled function
             raise
         print(f"hwsnn {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -240,6 +240,8 @@ def test_ctrl_c_inside_a_compiled_call_is_an_interrupt_not_a_traceback(tmp_path,
     err = capsys.readouterr().err
     assert "hwsnn run: interrupted" in err and "Traceback" not in err
     assert f"{INCOMPLETE} marker present" in check_run_folder(out)
+    # the marker tells the same story as the console: an interrupt, not a failure
+    assert "interrupted (Ctrl-C)" in (out / INCOMPLETE).read_text()
 
     # a SystemError without an interrupt behind it is a bug and stays loud
     def broken(*a, **k):
@@ -248,6 +250,7 @@ def test_ctrl_c_inside_a_compiled_call_is_an_interrupt_not_a_traceback(tmp_path,
     monkeypatch.setattr("hwsnn.tasks.run.run_experiment", broken)
     with pytest.raises(SystemError, match="a real bug"):
         main(["run", "--n-train", "20", "--n-test", "10", "--n-exc", "5", "--out", str(tmp_path / "r2")])
+    assert "the run failed (SystemError: a real bug)" in (tmp_path / "r2" / INCOMPLETE).read_text()
 
 
 def test_a_simulator_whose_build_fails_is_a_failed_row_not_a_traceback(monkeypatch, capsys, tmp_path):
