@@ -133,7 +133,7 @@ def _evolve(args) -> int:
     print(summary_markdown(res))
     print(f"-> {folder.path}")
     emit_json(args, {"out": str(folder.path), "table": res["table"], "chance": res["chance"],
-                     "coefficients": [s["coefficients"] for s in res["seeds"]]})
+                     "coefficients": [_coef_summary(s["coefficients"]) for s in res["seeds"]]})
     return 0
 
 
@@ -165,7 +165,8 @@ def _fastweights(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-_NAMES = {"learned": "learned rule (float)", "learned_int": "learned rule (integer, 8-bit)",
+_NAMES = {"learned": "learned rule (float)", "learned_layer": "per-layer stage of the learned rule (float)",
+          "learned_int": "learned rule (integer, 8-bit)",
           "stdp": "hand-designed pair STDP (float)", "stdp_int": "pair STDP (integer, 8-bit)",
           "weights": "directly evolved weights", "untrained": "rule with zero coefficients"}
 
@@ -177,13 +178,36 @@ def summary_markdown(res: dict) -> str:
     for k, v in res["table"].items():
         lines.append(f"| {_NAMES.get(k, k)} | {v['accuracy_mean']:.3f} ± {v['accuracy_std']:.3f} | "
                      f"{', '.join(f'{a:.3f}' for a in v['per_seed'])} |")
+    per = t.get("coefficient_scope", "layer") == "synapse"
+    if per:
+        lines += ["", "Per-synapse coefficients: mean ± std over the synapses (the matrices are in results.json)."]
     lines += ["", "| seed | A | B | C | D |", "|---|---|---|---|---|"]
     for s in res["seeds"]:
         c = s["coefficients"]
-        lines.append(f"| {s['seed']} | {c['A']:.3f} | {c['B']:.3f} | {c['C']:.3f} | {c['D']:.3f} |")
+        lines.append(f"| {s['seed']} | " + " | ".join(_coef_text(c[k]) for k in "ABCD") + " |")
     for fw in res.get("fastweights", []):
         lines += ["", f"fast weights on devices, seed {fw['seed']}:", "", _memory_table(fw)]
     return "\n".join(lines) + "\n"
+
+
+def _coef_summary(c: dict) -> dict:
+    """Learned coefficients for the one-line JSON: numbers as they are, per-synapse matrices as
+    their mean and std over the synapses (the matrices are in results.json)."""
+    import numpy as np
+
+    out = {}
+    for k, v in c.items():
+        a = np.asarray(v, np.float64)
+        out[k] = float(a) if a.ndim == 0 else {"mean": float(a.mean()), "std": float(a.std()), "shape": list(a.shape)}
+    return out
+
+
+def _coef_text(v) -> str:
+    """A learned coefficient: the number, or mean ± std of a per-synapse matrix."""
+    import numpy as np
+
+    a = np.asarray(v, np.float64)
+    return f"{float(a):.3f}" if a.ndim == 0 else f"{a.mean():.3f} ± {a.std():.3f}"
 
 
 def _memory_table(res: dict) -> str:
@@ -205,13 +229,17 @@ def plot_coefficients(res: dict, path: Path) -> None:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
     names = ["A", "B", "C", "D"]
     n = len(res["seeds"])
+    per = res["task"].get("coefficient_scope", "layer") == "synapse"
     for k, s in enumerate(res["seeds"]):
-        a1.bar(np.arange(4) + (k - (n - 1) / 2) * 0.8 / n, [s["coefficients"][c] for c in names], 0.8 / n,
-               label=f"seed {s['seed']}")
+        # per-synapse coefficients: the mean over the synapses, the bar's whisker their std
+        vals = [np.asarray(s["coefficients"][c], np.float64) for c in names]
+        a1.bar(np.arange(4) + (k - (n - 1) / 2) * 0.8 / n, [v.mean() for v in vals], 0.8 / n,
+               yerr=[v.std() for v in vals] if per else None, capsize=2, label=f"seed {s['seed']}")
         a2.plot([h["fitness_mean"] for h in s["history"]], label=f"seed {s['seed']}")
     a1.set_xticks(range(4), names)
     a1.axhline(0, color="k", lw=0.5)
-    a1.set_title(f"learned coefficients ({res['task']['variant']}, D x {res['task']['d_scale']:g})")
+    a1.set_title(f"learned coefficients ({res['task']['variant']}{', per synapse' if per else ''}, "
+                 f"D x {res['task']['d_scale']:g})")
     a1.legend(fontsize=7)
     a2.set_xlabel("generation")
     a2.set_ylabel("population mean fitness")

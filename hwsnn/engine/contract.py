@@ -135,6 +135,10 @@ class RuleHooks(NamedTuple):
     dt / tau_e``); after a learning presentation every synapse gets ``dw = g * c.elig[i, j]`` with
     ``g`` from ``on_sample_begin`` (e.g. a learning rate times a reward), applied like an event
     hook's change, and the eligibility restarts (three-factor rules)."""
+    indexed: bool = False
+    """The event hooks also receive the synapse's indices right after the constants:
+    ``on_pre(c, i, j, w, ...)``, ``on_post(c, i, j, w, ...)``, ``on_synapse(c, i, j, q, pre, post,
+    ..., r)`` -- for per-synapse parameters held in ``c`` as ``(n_in, n_out)`` arrays."""
 
 
 @dataclass(frozen=True)

@@ -385,6 +385,11 @@ def _w(spec: LayerSpec, r: int) -> str:
     return f"WC[{spec.components[r]}, i, j]" if spec.components else "W[i, j]"
 
 
+def _ij(hooks) -> str:
+    """The synapse indices an indexed rule's hooks receive after their constants."""
+    return "i, j, " if getattr(hooks, "indexed", False) else ""
+
+
 def _gain(spec: LayerSpec, r: int) -> str:
     return "" if spec.components else f"lam[{r}] * "
 
@@ -408,7 +413,7 @@ def _float_plasticity(spec: LayerSpec) -> list[str]:
                 out.append("            j = act_post[a_]")
             for b, row in enumerate(post_rows):
                 out.append(f"            xq{b} = {_trace_expr('post', row, 'j', False)}")
-            out.append(f"            dw = {_gain(spec, r)}R{r}_pre(rc[{r}], {_w(spec, r)}{', ' + args if args else ''})")
+            out.append(f"            dw = {_gain(spec, r)}R{r}_pre(rc[{r}], {_ij(hooks)}{_w(spec, r)}{', ' + args if args else ''})")
             out.extend("            " + s for s in _apply_event(spec, r, "dw", hooks))
         if hooks.on_post is not None:
             pre_args = ", ".join(f"xp{a}" for a in range(len(pre_rows)))
@@ -425,7 +430,7 @@ def _float_plasticity(spec: LayerSpec) -> list[str]:
                 out.append("        i = act_pre[a_]")
             for a, row in enumerate(pre_rows):
                 out.append(f"        xp{a} = {_trace_expr('pre', row, 'i', False)}")
-            out.append(f"        dw = {_gain(spec, r)}R{r}_post(rc[{r}], {_w(spec, r)}{', ' + args if args else ''})")
+            out.append(f"        dw = {_gain(spec, r)}R{r}_post(rc[{r}], {_ij(hooks)}{_w(spec, r)}{', ' + args if args else ''})")
             out.extend("        " + s for s in _apply_event(spec, r, "dw", hooks))
     return out or ["pass"]
 
@@ -467,10 +472,10 @@ def _int_plasticity(spec: LayerSpec) -> list[str]:
         args = ", ".join([f"xp{a}" for a in range(len(pre_rows))] + [f"xq{b}" for b in range(len(post_rows))])
         if getattr(hooks, "eligibility", False):
             # the synapse's eligibility register in, the new one out; k = n_total - t steps to the reward
-            out.append(f"            rc[{r}].elig[i, j] = R{r}_syn(rc[{r}], rc[{r}].elig[i, j], pre, post"
+            out.append(f"            rc[{r}].elig[i, j] = R{r}_syn(rc[{r}], {_ij(hooks)}rc[{r}].elig[i, j], pre, post"
                        f"{', ' + args if args else ''}, n_total - t)")
         else:
-            out.append(f"            dq += R{r}_syn(rc[{r}], Q[i, j], pre, post{', ' + args if args else ''}, r)")
+            out.append(f"            dq += R{r}_syn(rc[{r}], {_ij(hooks)}Q[i, j], pre, post{', ' + args if args else ''}, r)")
     out += [
         "            x = Q[i, j] + dq",
         "            Q[i, j] = 0 if x < 0 else (qmax if x > qmax else x)",

@@ -193,11 +193,12 @@ def _map(executor, fn, tasks):
 def evolve(task, *, learner: Literal["rule", "weights"] = "rule", generations: int = 10, episodes: int = 2,
            seed: int = 0, algo: Literal["pgpe", "cma"] = "pgpe", pgpe: PGPESettings | None = None,
            cma: CMASettings | None = None, workers: int | None = 0, scheduler: str | None = None,
-           dask_local: int | None = None, synapse: str = "ideal",
+           dask_local: int | None = None, synapse: str = "ideal", x0=None,
            progress: Callable[[dict], None] | None = None) -> EvolveResult:
     """Evolve the rule's coefficients (``learner="rule"``) or the weights themselves
-    (``"weights"``) on ``task`` (module docstring)."""
-    from hwsnn.pdlf.tasks import genome_names, make_episode
+    (``"weights"``) on ``task`` (module docstring); ``x0``: the starting genome (default: PGPE's
+    ``init_mean`` on every coordinate, CMA-ES zeros)."""
+    from hwsnn.pdlf.tasks import genome_size, make_episode
     from hwsnn.sweep.work import open_executor
 
     for name, v, lo in (("generations", generations, 1), ("episodes", episodes, 1)):
@@ -206,22 +207,26 @@ def evolve(task, *, learner: Literal["rule", "weights"] = "rule", generations: i
     tdict = task.model_dump(mode="python")
     shape = None
     if learner == "rule":
-        dim = len(genome_names(task.variant))
+        dim = genome_size(task)
     elif learner == "weights":
         ep = make_episode(task, 0)
         shape = (ep.test_counts.shape[1], ep.n_out)
         dim = shape[0] * shape[1]
     else:
         raise ConfigError("learner", f"must be 'rule' or 'weights', not {learner!r}")
+    if x0 is not None:
+        x0 = np.asarray(x0, np.float64).ravel()
+        if x0.shape[0] != dim:
+            raise ConfigError("x0", f"must have {dim} values, not {x0.shape[0]}")
     t0 = time.perf_counter()
     res = EvolveResult(best=np.zeros(dim))
     if algo == "pgpe":
-        opt = PGPE(dim, pgpe, seed)
+        opt = PGPE(dim, pgpe, seed, x0=x0)
     elif algo == "cma":
         import cma as cma_pkg
 
         cs = cma or CMASettings()
-        opt = cma_pkg.CMAEvolutionStrategy(np.zeros(dim), cs.sigma0,
+        opt = cma_pkg.CMAEvolutionStrategy(np.zeros(dim) if x0 is None else x0, cs.sigma0,
                                            {"seed": int(seed) + 1, "popsize": cs.pop_size, "verbose": -9})
     else:
         raise ConfigError("algo", f"must be 'pgpe' or 'cma', not {algo!r}")
@@ -274,6 +279,12 @@ class EvolveConfig(Params):
     """Also evolve the weights themselves (no plasticity) as a baseline."""
     weights_generations: int = Field(20, ge=1)
     """Generations of the directly evolved weights."""
+    init: Literal["zero", "layer"] = "zero"
+    """Start of a per-synapse evolution (``task.coefficient_scope = "synapse"``): ``"zero"``, or
+    ``"layer"`` -- first evolve one coefficient set for the layer (``generations`` generations),
+    then start the per-synapse search at it on every synapse (``synapse_generations`` more)."""
+    synapse_generations: int = Field(20, ge=1)
+    """Generations of the per-synapse stage after the per-layer one (``init = "layer"``)."""
 
 
 class EvaluateConfig(Params):
@@ -321,6 +332,9 @@ def load_experiment(data: dict) -> tuple[ExperimentConfig, object]:
              for k, cls in (("evolve", EvolveConfig), ("pgpe", PGPESettings), ("cma", CMASettings),
                             ("evaluate", EvaluateConfig))}
     task = task_from_dict(data.get("task", {"name": "digits"}), "task")
+    if parts["evolve"].init == "layer" and task.coefficient_scope != "synapse":
+        raise ConfigError("evolve.init", "'layer' starts a per-synapse search; it needs "
+                                         "task.coefficient_scope = \"synapse\"")
     fw = None
     if "fastweights" in data:
         fw = params_from_dict(MemorySweepConfig, data["fastweights"], "fastweights").model_dump(mode="python")
@@ -351,7 +365,7 @@ def run_experiment(cfg: ExperimentConfig, task, *, workers: int | None = 0, sche
     """Evolve the rule (and the weights) for every seed and evaluate the learned rule, the
     hand-designed STDP baseline and the evolved weights on fresh episodes, float and integer.
     Returns a JSON-ready dict (per seed and mean +- std)."""
-    from hwsnn.pdlf.tasks import coefficients, genome_names, make_episode
+    from hwsnn.pdlf.tasks import coefficients, genome_size, make_episode, projection_shape
     from hwsnn.sweep.work import open_executor
 
     log = log or (lambda s: None)
@@ -363,11 +377,27 @@ def run_experiment(cfg: ExperimentConfig, task, *, workers: int | None = 0, sche
             log(f"seed {seed} {what} generation {h['generation']}: fitness mean {h['fitness_mean']:.4f} "
                 f"max {h['fitness_max']:.4f} accuracy {h['accuracy_mean']:.3f}")
 
-        r = evolve(task, learner="rule", generations=ev.generations, episodes=ev.episodes, seed=seed, algo=ev.algo,
-                   pgpe=cfg.pgpe, cma=cfg.cma, workers=workers, scheduler=scheduler, dask_local=dask_local,
-                   progress=prog)
-        row = {"seed": seed, "coefficients": coefficients(r.best, task.variant), "genome": [float(x) for x in r.best],
-               "history": r.history, "seconds": r.seconds, "integer_twin": _integer_twin(task, r.best)}
+        per_synapse = task.coefficient_scope == "synapse"
+        common = dict(learner="rule", episodes=ev.episodes, seed=seed, algo=ev.algo, pgpe=cfg.pgpe, cma=cfg.cma,
+                      workers=workers, scheduler=scheduler, dask_local=dask_local)
+        stage = None
+        if per_synapse and ev.init == "layer":
+            # stage 1: one coefficient set for the layer; stage 2 starts every synapse at it
+            stage = evolve(task.replace(coefficient_scope="layer"), generations=ev.generations,
+                           progress=lambda h, s=seed: prog(h, s, "layer rule"), **common)
+            n_syn = int(np.prod(projection_shape(task)))
+            r = evolve(task, generations=ev.synapse_generations, x0=np.repeat(stage.best, n_syn),
+                       progress=prog, **common)
+        else:
+            r = evolve(task, generations=ev.generations, progress=prog, **common)
+        cshape = projection_shape(task) if per_synapse else None
+        row = {"seed": seed, "coefficients": coefficients(r.best, task.variant, cshape),
+               "genome": [float(x) for x in r.best], "history": r.history, "seconds": r.seconds,
+               "integer_twin": _integer_twin(task, r.best)}
+        if stage is not None:
+            row.update(layer_stage={"coefficients": coefficients(stage.best, task.variant),
+                                    "genome": [float(x) for x in stage.best], "history": stage.history},
+                       seconds=r.seconds + stage.seconds)
         if ev.weights_baseline:
             rw = evolve(task, learner="weights", generations=ev.weights_generations, episodes=ev.episodes, seed=seed,
                         algo=ev.algo, pgpe=cfg.pgpe, cma=cfg.cma, workers=workers, scheduler=scheduler,
@@ -382,6 +412,9 @@ def run_experiment(cfg: ExperimentConfig, task, *, workers: int | None = 0, sche
         for row in per_seed:
             seeds = [derive_seed(1_000_003, row["seed"], k) for k in range(E.episodes)]
             res = {"learned": _evaluate(info.executor, tdict, "rule", row["genome"], seeds, E.split, "ideal"),
+                   **({"learned_layer": _evaluate(info.executor, {**tdict, "coefficient_scope": "layer"}, "rule",
+                                                  row["layer_stage"]["genome"], seeds, E.split, "ideal")}
+                      if "layer_stage" in row else {}),
                    "stdp": _evaluate(info.executor, tdict, "stdp", [], seeds, E.split, "ideal")}
             if E.integer:
                 res["learned_int"] = _evaluate(info.executor, tdict, "rule", row["genome"], seeds, E.split, "int")
@@ -389,7 +422,7 @@ def run_experiment(cfg: ExperimentConfig, task, *, workers: int | None = 0, sche
             if ev.weights_baseline:
                 res["weights"] = _evaluate(info.executor, tdict, "weights", row["weights_genome"], seeds, E.split,
                                            "ideal", shape)
-            res["untrained"] = _evaluate(info.executor, tdict, "rule", [0.0] * len(genome_names(task.variant)),
+            res["untrained"] = _evaluate(info.executor, tdict, "rule", [0.0] * genome_size(task),
                                          seeds, E.split, "ideal")
             row["evaluation"] = res
             evals[row["seed"]] = res

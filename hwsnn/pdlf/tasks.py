@@ -18,6 +18,11 @@ includes the target counts ``1/k``), so all-equal weights score exactly chance.
   changes every episode, so any fixed weight matrix scores chance on average; the weights must
   change during the episode.
 
+The evolved coefficients are per layer (``coefficient_scope = "layer"``: one ``A, B, C, D``
+for the projection, a genome of 4 or 2 numbers) or per synapse (``"synapse"``: an ``n_in x
+n_out`` matrix of each, as in the authors' ``MetaStdpMLPPolicy``; genome coefficient-major, each
+matrix row-major).
+
 A *learner* is what runs in the episode: ``("rule", coefficients)`` -- the learned rule
 (:func:`hwsnn.engine.rules.pdlf.pdlf_rules`, with ``lr`` of the task and the genome's ``D``
 times ``d_scale``); ``("stdp", None)`` -- hand-designed pair STDP
@@ -39,7 +44,7 @@ from hwsnn.rng import uniform_array
 from hwsnn.snn.encoders import poisson_raster
 
 __all__ = ["DigitsTask", "MemoryTask", "Episode", "run_episode", "make_episode", "readout", "genome_names",
-           "coefficients", "task_from_dict", "params_from_dict", "TASKS"]
+           "genome_size", "projection_shape", "coefficients", "task_from_dict", "params_from_dict", "TASKS"]
 
 _STREAM_PICK = 0x5044_4C01
 _STREAM_SPIKES = 0x5044_4C02
@@ -51,14 +56,39 @@ def genome_names(variant: str) -> tuple[str, ...]:
     return ("A", "B", "C", "D") if variant == "ABCD" else ("B", "D")
 
 
-def coefficients(genome, variant: str) -> dict:
-    """Genome -> ``{"A", "B", "C", "D"}`` (the coefficients a variant does not evolve are 0)."""
+def projection_shape(task) -> tuple[int, int]:
+    """``(n_in, n_out)`` of the task's readout projection."""
+    if isinstance(task, MemoryTask):
+        return task.n_in, task.n_out
+    x, _ = _digits("train")
+    return x.shape[1], task.n_classes
+
+
+def genome_size(task) -> int:
+    """Coordinates of the learned rule's genome: one per evolved coefficient, times the synapses
+    for ``coefficient_scope = "synapse"``."""
+    n = len(genome_names(task.variant))
+    if task.coefficient_scope == "synapse":
+        n_in, n_out = projection_shape(task)
+        n *= n_in * n_out
+    return n
+
+
+def coefficients(genome, variant: str, shape: tuple[int, int] | None = None) -> dict:
+    """Genome -> ``{"A", "B", "C", "D"}`` (the coefficients a variant does not evolve are 0):
+    numbers, or with ``shape = (n_in, n_out)`` matrices (per-synapse genome, coefficient-major)."""
     names = genome_names(variant)
     g = np.asarray(genome, np.float64).ravel()
-    if g.shape[0] != len(names):
-        raise ConfigError("genome", f"variant {variant} has {len(names)} coefficients {names}, got {g.shape[0]}")
-    out = {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
-    out.update({k: float(v) for k, v in zip(names, g)})
+    per = 1 if shape is None else int(shape[0]) * int(shape[1])
+    if g.shape[0] != len(names) * per:
+        what = f"{len(names)} coefficients {names}" + ("" if shape is None else f" x {shape[0]} x {shape[1]} synapses")
+        raise ConfigError("genome", f"variant {variant} has {what}, got {g.shape[0]} values")
+    if shape is None:
+        out = {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
+        out.update({k: float(v) for k, v in zip(names, g)})
+        return out
+    out = {k: np.zeros(shape) for k in ("A", "B", "C", "D")}
+    out.update({k: g[n * per:(n + 1) * per].reshape(shape).copy() for n, k in enumerate(names)})
     return out
 
 
@@ -82,6 +112,9 @@ class _Task(Params):
     every step, the other terms only at spikes: this puts the genome's coordinates on one scale)."""
     variant: Literal["ABCD", "BD"] = "ABCD"
     """Rule variant evolved: ``"ABCD"`` (A, B, C, D) or ``"BD"`` (B, D)."""
+    coefficient_scope: Literal["layer", "synapse"] = "layer"
+    """``"layer"``: one value of each evolved coefficient for the projection; ``"synapse"``: one
+    per synapse (``n_in x n_out`` of each, the genome grows by that factor)."""
     stdp_a_plus: float = Field(0.05, ge=0)
     """Hand-designed STDP baseline: potentiation per post spike at full pre trace."""
     stdp_a_minus: float = Field(0.02, ge=0)
@@ -260,9 +293,13 @@ def _learner_rules(task, learner):
 
     kind, value = learner
     if kind == "rule":
-        c = value if isinstance(value, dict) else coefficients(value, task.variant)
-        return list(pdlf_rules(task.lr, c["A"], c["B"], c["C"], c["D"] * task.d_scale, variant=task.variant,
-                               tau_pre=task.tau, tau_post=task.tau))
+        if isinstance(value, dict):
+            c = value
+        else:
+            shape = projection_shape(task) if task.coefficient_scope == "synapse" else None
+            c = coefficients(value, task.variant, shape)
+        return list(pdlf_rules(task.lr, c["A"], c["B"], c["C"], np.asarray(c["D"], np.float64) * task.d_scale,
+                               variant=task.variant, tau_pre=task.tau, tau_post=task.tau))
     if kind == "stdp":
         return [PairSTDP(a_plus=task.stdp_a_plus, a_minus=task.stdp_a_minus, tau_pre=task.tau, tau_post=task.tau),
                 PDLFNorm()]

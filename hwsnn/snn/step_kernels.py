@@ -115,7 +115,8 @@ def _float_source(rules: tuple) -> str:
     for r, rule in enumerate(rules):
         h = rule.hooks
         args = ", ".join(_args(rule))
-        call = lambda kind: f"dw = R{r}_{kind}(rc[{r}], W[i, j]{', ' + args if args else ''})"  # noqa: E731
+        ij = "i, j, " if getattr(h, "indexed", False) else ""
+        call = lambda kind: f"dw = R{r}_{kind}(rc[{r}], {ij}W[i, j]{', ' + args if args else ''})"  # noqa: E731
         if h.on_pre is not None:
             out += ["    for a in range(pre_idx.shape[0]):", "        i = pre_idx[a]"]
             out += _pre_traces(rule, "i", "        ")
@@ -169,7 +170,8 @@ def _int_source(rules: tuple) -> str:
             continue
         out += _pre_traces(rule, "i", "            ") + _post_traces(rule, "j", "            ")
         args = ", ".join(_args(rule))
-        out.append(f"            dq += R{r}_syn(rc[{r}], W[i, j], pre, post{', ' + args if args else ''}, r)")
+        ij = "i, j, " if getattr(rule.hooks, "indexed", False) else ""
+        out.append(f"            dq += R{r}_syn(rc[{r}], {ij}W[i, j], pre, post{', ' + args if args else ''}, r)")
     out += ["            x = W[i, j] + dq",
             "            W[i, j] = 0 if x < 0 else (wmax if x > wmax else x)",
             "        i = i + 1 if n_spk > 0 else i_next",

@@ -73,6 +73,35 @@ def test_bad_settings_name_the_field():
         opt.tell([1.0, 2.0])
     with pytest.raises(ConfigError, match="generations"):
         evolve(MemoryTask(), generations=0)
+    with pytest.raises(ConfigError, match="x0.*512 values"):  # per synapse: 4 coefficients x 32 x 4 synapses
+        evolve(MemoryTask(coefficient_scope="synapse"), generations=1, x0=[0.0] * 4)
+
+
+@pytest.mark.parametrize("algo", ["pgpe", "cma"])
+def test_x0_is_the_first_generations_centre(algo):
+    # the first population is drawn around x0 (antithetic for PGPE: pairs average to x0 exactly)
+    task = MemoryTask(n_items=3, n_out=3, n_in=12, n_active=3, steps=8, gap=2, latency=5)
+    x0 = [0.7, -0.2, 0.1, 0.3]
+    seen = []
+    import hwsnn.pdlf.outer as outer
+
+    real = outer._map
+
+    def spy(executor, fn, tasks):
+        seen.append(np.array([t["genome"] for t in tasks]))
+        return real(executor, fn, tasks)
+
+    outer._map = spy
+    try:
+        evolve(task, generations=1, episodes=1, seed=3, algo=algo, x0=x0,
+               pgpe=PGPESettings(pop_size=4), cma=CMASettings(pop_size=4, sigma0=0.01))
+    finally:
+        outer._map = real
+    pop = seen[0]
+    if algo == "pgpe":
+        np.testing.assert_allclose((pop[0::2] + pop[1::2]) / 2, np.tile(x0, (2, 1)), atol=1e-12)
+    else:
+        assert np.abs(pop - x0).max() < 0.06  # 6 sigma; a start at zeros is 0.7 away
 
 
 def _tiny(workers, algo="pgpe"):

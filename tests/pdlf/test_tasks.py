@@ -7,7 +7,8 @@ import pytest
 
 from hwsnn.errors import ConfigError
 from hwsnn.pdlf.fastweights import FastWeightParams, FastWeights, memory_length
-from hwsnn.pdlf.tasks import DigitsTask, MemoryTask, make_episode, readout, run_episode, task_from_dict
+from hwsnn.pdlf.tasks import (DigitsTask, MemoryTask, coefficients, genome_size, make_episode, projection_shape,
+                               readout, run_episode, task_from_dict)
 
 MEM = MemoryTask(n_items=4, n_out=4, n_in=24, n_active=4, steps=12, gap=3, latency=20)
 HEBB = ("rule", {"A": 1.0, "B": 0.0, "C": 0.0, "D": 0.0})
@@ -46,6 +47,42 @@ def test_memory_plastic_rule_recalls():
     assert acc > 0.65
     acc = np.mean([run_episode(MEM, ("stdp", None), s)["accuracy"] for s in range(10)])
     assert acc > 0.65
+
+
+def test_per_synapse_genome_layout():
+    # coefficient-major, each matrix row-major; the coefficients a variant does not evolve are 0
+    t = MEM.replace(coefficient_scope="synapse")
+    n = MEM.n_in * MEM.n_out
+    assert projection_shape(t) == (MEM.n_in, MEM.n_out)
+    assert genome_size(MEM) == 4 and genome_size(t) == 4 * n
+    assert genome_size(t.replace(variant="BD")) == 2 * n
+    assert projection_shape(DigitsTask(n_classes=5)) == (64, 5)
+    g = np.arange(2 * n, dtype=float)
+    c = coefficients(g, "BD", (MEM.n_in, MEM.n_out))
+    np.testing.assert_array_equal(c["B"], g[:n].reshape(MEM.n_in, MEM.n_out))
+    np.testing.assert_array_equal(c["D"], g[n:].reshape(MEM.n_in, MEM.n_out))
+    assert not c["A"].any() and not c["C"].any()
+    with pytest.raises(ConfigError, match="genome.*x 24 x 4 synapses"):
+        coefficients(g[:-1], "BD", (MEM.n_in, MEM.n_out))
+
+
+def test_per_synapse_episode_with_uniform_genome_is_the_layer_episode():
+    # the same value on every synapse is the per-layer rule: identical weights and accuracy
+    layer = (0.9, 0.2, 0.3, -0.5)
+    t = MEM.replace(coefficient_scope="synapse")
+    n = MEM.n_in * MEM.n_out
+    g = np.repeat(layer, n)
+    for seed in (0, 1):
+        a = run_episode(MEM, ("rule", list(layer)), seed)
+        b = run_episode(t, ("rule", g), seed)
+        np.testing.assert_array_equal(a["w"], b["w"])
+        assert a["accuracy"] == b["accuracy"]
+    # one synapse's own coefficient moves only through that synapse
+    g2 = g.copy()
+    g2[3 * n + 5] += 40.0  # D of synapse (1, 1): a large extra drift
+    w2 = run_episode(t, ("rule", g2), 0)["w"]
+    w1 = run_episode(t, ("rule", g), 0)["w"]
+    assert w2[1, 1] / w2.max() > w1[1, 1] / w1.max()
 
 
 def test_episode_is_function_of_seed():
