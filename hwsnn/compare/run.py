@@ -24,7 +24,7 @@ import numpy as np
 from hwsnn.compare.spec import CompareSpec, Robustness
 from hwsnn.errors import HwsnnError
 
-__all__ = ["plan_sweeps", "run_compare", "summarise", "evaluate_claims", "CompareReport"]
+__all__ = ["plan_sweeps", "run_compare", "summarise", "summarise_robustness", "evaluate_claims", "CompareReport"]
 
 NOMINAL = "nominal"
 """Folder (and ``axis`` column value) of a mechanism's sweep without a robustness axis."""
@@ -42,6 +42,8 @@ class CompareReport:
     table: Any = None
     claims: list[dict] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
+    robustness: Any = None
+    """:func:`summarise_robustness` of the run (a DataFrame, empty without robustness axes)."""
 
 
 def _axis_dir(k: int, r: Robustness) -> str:
@@ -125,8 +127,10 @@ def run_compare(spec: CompareSpec, out: str | Path, *, base_dir: Path | None = N
     rep.table = summarise(spec, allrows)
     atomic_write(out / "table.csv", lambda tmp: rep.table.to_csv(tmp, index=False))
     rep.claims = evaluate_claims(spec, allrows)
+    rep.robustness = summarise_robustness(spec, allrows)
+    atomic_write(out / "robustness.csv", lambda tmp: rep.robustness.to_csv(tmp, index=False))
     if figures:
-        rep.figures = robustness_figures(spec, allrows, out)
+        rep.figures = robustness_figures(spec, rep.robustness, out)
     from hwsnn.io import write_text
 
     write_text(out / "summary.md", summary_markdown(spec, rep))
@@ -208,9 +212,30 @@ def evaluate_claims(spec: CompareSpec, df) -> list[dict]:
     return out
 
 
-def robustness_figures(spec: CompareSpec, df, out: Path) -> list[Path]:
+def summarise_robustness(spec: CompareSpec, df) -> Any:
+    """Every robustness cell: ``axis`` (its index in the spec), ``path``, ``value``, mechanism,
+    dataset, backend, seeds and mean / std accuracy over the seeds, in spec order."""
+    import pandas as pd
+
+    rows = []
+    for k, r in enumerate(spec.robustness):
+        sub = _ok(df[df["axis"] == _axis_dir(k, r)])
+        for ds in r.datasets or spec.datasets:
+            for be in r.backends or spec.backends:
+                for m in spec.mechanisms:
+                    g = sub[(sub["mechanism"] == m.name) & (sub["task.dataset"] == ds) & (sub["synapse.backend"] == be)]
+                    for v, gv in (g.groupby(r.path, sort=True) if not g.empty else ()):
+                        acc = gv["accuracy"]
+                        rows.append({"axis": k, "path": r.path, "value": v, "mechanism": m.name, "dataset": ds,
+                                     "backend": be, "seeds": int(len(acc)), "accuracy_mean": float(acc.mean()),
+                                     "accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else float("nan")})
+    cols = ["axis", "path", "value", "mechanism", "dataset", "backend", "seeds", "accuracy_mean", "accuracy_std"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def robustness_figures(spec: CompareSpec, rob, out: Path) -> list[Path]:
     """Accuracy (mean ± std over seeds) vs each robustness axis, one line per mechanism, one panel per
-    (dataset, backend)."""
+    (dataset, backend); ``rob`` is :func:`summarise_robustness`'s table."""
     from hwsnn.sweep.plot import _plt, _save, axis_label
 
     files: list[Path] = []
@@ -218,18 +243,16 @@ def robustness_figures(spec: CompareSpec, df, out: Path) -> list[Path]:
         return files
     plt = _plt()
     for k, r in enumerate(spec.robustness):
-        sub = _ok(df[df["axis"] == _axis_dir(k, r)])
+        sub = rob[rob["axis"] == k]
         cells = [(d, b) for d in (r.datasets or spec.datasets) for b in (r.backends or spec.backends)]
         fig, axs = plt.subplots(1, len(cells), figsize=(4.6 * len(cells), 3.8), squeeze=False)
         for ax, (ds, be) in zip(axs[0], cells):
             for m in spec.mechanisms:
-                g = sub[(sub["mechanism"] == m.name) & (sub["task.dataset"] == ds) & (sub["synapse.backend"] == be)]
+                g = sub[(sub["mechanism"] == m.name) & (sub["dataset"] == ds) & (sub["backend"] == be)]
                 if g.empty:
                     continue
-                st = g.groupby(r.path)["accuracy"]
-                mean, std = st.mean(), st.std(ddof=1).fillna(0.0)
-                ax.errorbar(list(mean.index), mean.to_numpy(), yerr=std.to_numpy(), fmt="o-", capsize=3,
-                            label=m.name)
+                ax.errorbar(g["value"].tolist(), g["accuracy_mean"].to_numpy(),
+                            yerr=g["accuracy_std"].fillna(0.0).to_numpy(), fmt="o-", capsize=3, label=m.name)
             ax.set_xlabel(axis_label(r.path, r.label))
             ax.set_ylabel("test accuracy (mean ± std over seeds)")
             ax.set_title(f"{ds}, {be}")
@@ -265,6 +288,25 @@ def summary_markdown(spec: CompareSpec, rep: CompareReport) -> str:
             lines.append(f"| {c['text']} | {c['dataset']}, {c['backend']}, {c['where']} | {c['better']} "
                          f"{_fmt(c['better_mean'])} | {c['than']} {_fmt(c['than_mean'])} | "
                          f"{_fmt(c['diff_mean'])} points | {_fmt(c['p'], False)} | {c['verdict']} |")
+    rob = rep.robustness
+    if rob is not None and len(rob):
+        lines += ["", "## Robustness", "", "Accuracy in %, mean ± std over the paired seeds, per value of each axis."]
+        for k, r in enumerate(spec.robustness):
+            sub = rob[rob["axis"] == k]
+            values = sorted(sub["value"].unique())
+            for (ds, be), g in sub.groupby(["dataset", "backend"], sort=False):
+                lines += ["", f"**{axis_label_text(r)}** — {ds}, {be}", "",
+                          "| mechanism | " + " | ".join(f"{v:g}" for v in values) + " |",
+                          "|---|" + "---|" * len(values)]
+                for mech, gm in g.groupby("mechanism", sort=False):
+                    by = dict(zip(gm["value"], zip(gm["accuracy_mean"], gm["accuracy_std"])))
+                    cells = [f"{_fmt(by[v][0])} ± {_fmt(by[v][1])}" if v in by else "-" for v in values]
+                    lines.append(f"| {mech} | " + " | ".join(cells) + " |")
     if rep.figures:
         lines += ["", "Figures: " + ", ".join(p.name for p in rep.figures if p.suffix == ".png")]
     return "\n".join(lines) + "\n"
+
+
+def axis_label_text(r: Robustness) -> str:
+    """A robustness axis as its label and path, e.g. ``event time jitter (s) (task.events.jitter)``."""
+    return f"{r.label} (`{r.path}`)" if r.label else f"`{r.path}`"

@@ -11,7 +11,7 @@ import pytest
 
 from hwsnn.cli import main
 from hwsnn.compare import evaluate_claims, parse_compare_spec, plan_sweeps, summarise
-from hwsnn.compare.run import NOMINAL
+from hwsnn.compare.run import NOMINAL, summarise_robustness
 from hwsnn.errors import ConfigError
 from hwsnn.sweep import plan_units
 
@@ -120,6 +120,27 @@ def test_table_has_mean_std_per_cell_and_one_kmeans_row():
     assert t.iloc[2]["accuracy_mean"] == pytest.approx(0.9) and t.iloc[2]["seeds"] == 4
 
 
+def test_robustness_table_is_mean_std_per_axis_value():
+    # two mechanisms on a two-value axis, a failed unit left out; the figures and summary.md read it
+    spec, _ = parse_compare_spec(doc(backends=["ideal", "crossbar"], robustness=[
+        {"path": "synapse.device.params.d2d", "values": [0.0, 0.3], "backends": ["crossbar"]}]))
+    rows = []
+    acc = {("stdp", 0.0): [0.8, 0.7, 0.9], ("stdp", 0.3): [0.6, 0.5, 0.4],
+           ("fast", 0.0): [0.85, 0.75, 0.8], ("fast", 0.3): [0.7, 0.72, 0.1]}
+    for (m, v), vals in acc.items():
+        for s, a in zip((1, 2, 3), vals):
+            rows.append({"mechanism": m, "axis": "r0-synapse_device_params_d2d", "task.dataset": "digits",
+                         "synapse.backend": "crossbar", "synapse.device.params.d2d": v, "seed": s,
+                         "status": "failed" if a == 0.1 else "ok", "accuracy": a, "wall_s": 1.0})
+    rob = summarise_robustness(spec, pd.DataFrame(rows))
+    assert len(rob) == 4 and rob["mechanism"].tolist() == ["stdp", "stdp", "fast", "fast"]
+    r = rob[(rob["mechanism"] == "fast") & (rob["value"] == 0.3)].iloc[0]
+    assert r["seeds"] == 2 and r["accuracy_mean"] == pytest.approx(0.71)
+    assert r["accuracy_std"] == pytest.approx(np.std([0.7, 0.72], ddof=1))
+    s0 = rob[(rob["mechanism"] == "stdp") & (rob["value"] == 0.0)].iloc[0]
+    assert s0["accuracy_mean"] == pytest.approx(0.8) and s0["backend"] == "crossbar"
+
+
 def test_tiny_comparison_end_to_end(tmp_path, capsys):
     spec_file = tmp_path / "tiny.toml"
     spec_file.write_text("""
@@ -163,6 +184,12 @@ backend = "ideal"
     assert (out / "robustness_0_network_efficacy.png").stat().st_size > 0
     text = (out / "summary.md").read_text()
     assert "| stdp | digits | ideal |" in text and summary["claims"][0]["verdict"] in text
+    # the robustness table: one row per mechanism, one column per axis value, from results.parquet
+    rob = pd.read_csv(out / "robustness.csv")
+    cell = df[(df["axis"] != NOMINAL) & (df["mechanism"] == "stdp_x3") & (df["network.efficacy"] == 3.0)]
+    got = rob[(rob["mechanism"] == "stdp_x3") & (rob["value"] == 3.0)]["accuracy_mean"].item()
+    assert got == pytest.approx(cell["accuracy"].mean()) and len(rob) == 4
+    assert "## Robustness" in text and f"| stdp_x3 | {100 * rob['accuracy_mean'].iloc[2]:.1f} ± " in text
     assert (out / "manifest.json").exists() and not (out / "INCOMPLETE").exists()
     # re-running resumes: nothing left to do
     rc = main(["compare", str(spec_file), "--out", str(out), "--workers", "0", "--no-progress", "--json"])
@@ -187,7 +214,7 @@ def test_dataset_overrides_apply_to_their_dataset_only():
     assert eff[("fast", "event_digits")] == {3.0}
 
 
-@pytest.mark.parametrize("name", ["mechanisms", "mechanisms_ideal"])
+@pytest.mark.parametrize("name", ["mechanisms", "mechanisms_ideal", "mechanisms_mnist"])
 def test_shipped_comparisons_plan_valid_cells(name):
     from hwsnn.compare import list_builtin_compare_specs, load_compare_spec
 
