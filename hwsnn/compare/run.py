@@ -97,26 +97,30 @@ def run_compare(spec: CompareSpec, out: str | Path, *, base_dir: Path | None = N
     import time
 
     from hwsnn.sweep import read_results, run_sweep
-    from hwsnn.sweep.work import run_unit
+    from hwsnn.sweep.work import open_executor, run_unit
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     out = Path(out)
     t0 = time.perf_counter()
     rep = CompareReport(out)
     frames = []
-    for mech, ds, axis, rs in plan_sweeps(spec, base_dir):
-        folder = out / "cells" / mech / ds / axis
-        log(f"{mech} / {ds} / {axis}")
-        r = run_sweep(rs, folder, workers=workers, scheduler=scheduler, dask_local=dask_local, threads=threads,
-                      retry_failed=retry_failed, progress=progress, log=log, unit=unit or run_unit)
-        rep.units += r.total
-        rep.ran += r.ran
-        df = read_results(folder)
-        rep.failed += int((df["status"] != "ok").sum())
-        df.insert(0, "task.dataset", ds)
-        df.insert(0, "axis", axis)
-        df.insert(0, "mechanism", mech)
-        frames.append(df)
+    cells = plan_sweeps(spec, base_dir)
+    # one executor for every cell: a process pool or Dask cluster is started once, not per cell
+    with open_executor(workers, scheduler=scheduler, dask_local=dask_local, threads=threads) as info:
+        for mech, ds, axis, rs in cells:
+            folder = out / "cells" / mech / ds / axis
+            log(f"{mech} / {ds} / {axis}")
+            r = run_sweep(rs, folder, workers=workers, scheduler=scheduler, dask_local=dask_local, threads=threads,
+                          retry_failed=retry_failed, progress=progress, log=log, unit=unit or run_unit,
+                          executor=info)
+            rep.units += r.total
+            rep.ran += r.ran
+            df = read_results(folder)
+            rep.failed += int((df["status"] != "ok").sum())
+            df.insert(0, "task.dataset", ds)
+            df.insert(0, "axis", axis)
+            df.insert(0, "mechanism", mech)
+            frames.append(df)
     import pandas as pd
 
     from hwsnn.io import atomic_write

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from concurrent.futures import as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from hwsnn.errors import HwsnnError
 from hwsnn.sweep.spec import METRIC_NAMES, ResolvedSpec, Unit, plan_units
 from hwsnn.sweep.store import ResultStore, row_schema
-from hwsnn.sweep.work import open_executor, run_unit, warm_kernels
+from hwsnn.sweep.work import ExecutorInfo, open_executor, run_unit, warm_kernels
 
 __all__ = ["run_sweep", "SweepReport", "summary_table"]
 
@@ -42,9 +43,13 @@ def _schema_for(rs: ResolvedSpec, units: list[Unit]):
 
 def run_sweep(rs: ResolvedSpec, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
               dask_local: int | None = None, threads: int | None = None, retry_failed: bool = False,
-              progress: bool = True, compact_every: float = 1.0, log=None, unit=run_unit) -> SweepReport:
+              progress: bool = True, compact_every: float = 1.0, log=None, unit=run_unit,
+              executor: ExecutorInfo | None = None) -> SweepReport:
     """Run the spec's units into the results folder ``out`` (resuming: stored units are skipped;
     failed ones too unless ``retry_failed``).
+
+    ``executor``: an executor already open (:func:`hwsnn.sweep.work.open_executor`) to run the
+    units on instead of opening one for this sweep (e.g. one for all cells of a comparison).
 
     ``unit`` is the unit of work (default :func:`hwsnn.sweep.work.run_unit`): a picklable,
     module-level function from a task dict to a row dict (see :func:`run_unit`).  ``scheduler``
@@ -81,7 +86,9 @@ def run_sweep(rs: ResolvedSpec, out: str | Path, *, workers: int | None = None, 
                 log(f"kernels ready in {warm_kernels(todo[0].config):.1f} s")
             except Exception as exc:  # noqa: BLE001 - the unit itself will record the error
                 log(f"kernel warm-up failed ({type(exc).__name__}: {exc}); the units will report it")
-        with open_executor(workers, scheduler=scheduler, dask_local=dask_local, threads=threads) as info:
+        opened = (nullcontext(executor) if executor is not None
+                  else open_executor(workers, scheduler=scheduler, dask_local=dask_local, threads=threads))
+        with opened as info:
             rep.executor = info.label
             log(f"{len(todo)} unit(s) on {info.label}, {info.threads} Numba thread(s) per unit")
             if info.client is not None and getattr(info.client, "dashboard_link", None):

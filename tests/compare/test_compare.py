@@ -141,7 +141,20 @@ def test_robustness_table_is_mean_std_per_axis_value():
     assert s0["accuracy_mean"] == pytest.approx(0.8) and s0["backend"] == "crossbar"
 
 
-def test_tiny_comparison_end_to_end(tmp_path, capsys):
+def test_tiny_comparison_end_to_end(tmp_path, capsys, monkeypatch):
+    # every executor a run opens is counted: the comparison opens one for all its cells
+    import hwsnn.sweep.runner as runner
+    import hwsnn.sweep.work as work
+
+    opened = []
+    real = work.open_executor
+
+    def counting(*a, **k):
+        opened.append(a)
+        return real(*a, **k)
+
+    monkeypatch.setattr(work, "open_executor", counting)
+    monkeypatch.setattr(runner, "open_executor", counting)
     spec_file = tmp_path / "tiny.toml"
     spec_file.write_text("""
 name = "tiny"
@@ -174,6 +187,7 @@ backend = "ideal"
     assert rc == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["units"] == 2 * (2 + 2 * 2) and summary["failed"] == 0
+    assert len(opened) == 1  # 4 cells (2 mechanisms x nominal + 1 axis), one executor
     df = pd.read_parquet(out / "results.parquet")
     assert len(df) == summary["units"] and (df["status"] == "ok").all()
     # paired: the same seeds in both mechanisms' nominal cells
