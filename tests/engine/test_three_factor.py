@@ -288,8 +288,8 @@ def test_twin_fields_follow_the_documented_formats():
     twin = net._rules[0].rule
     dt, q_max, x_max = net.dt, net._qmax, (1 << net.int_format.x_bits) - 1
     scale = 2 ** 24 * RULE_INT["eta"] * q_max / (net.w_max * x_max)
-    assert twin.A_PLUS == round(scale * RULE_INT["a_plus"] * trace_gain(RULE_INT["tau_pre"], dt))
-    assert twin.A_MINUS == round(scale * RULE_INT["a_minus"] * trace_gain(RULE_INT["tau_post"], dt))
+    assert twin.A_PLUS == round(scale * RULE_INT["a_plus"] * trace_gain(RULE_INT["tau_pre"], dt, net.int_format.x_bits))
+    assert twin.A_MINUS == round(scale * RULE_INT["a_minus"] * trace_gain(RULE_INT["tau_post"], dt, net.int_format.x_bits))
     assert twin.E_DECAY == round(2 ** 32 * math.exp(-dt / RULE_INT["tau_e"]))
     assert twin.R_WRONG == -128 and twin.n_classes == 2
     lut = net._rules[0].consts.lut
@@ -313,7 +313,7 @@ def _float_int_tolerance(pre, post, n_on, dt, rule, x_bits, q_max, w_max, reward
 
     def gap(tau):
         k_shift, x, worst = shift_for_tau(tau, dt), x_max, 0.0
-        g = trace_gain(tau, dt)
+        g = trace_gain(tau, dt, x_bits)
         for lag in range(1, n_total + 1):  # the integer trace is full one step after the spike
             worst = max(worst, abs(g * x / x_max - math.exp(-lag * dt / tau)))
             x = decay_ceil(x, k_shift)

@@ -15,6 +15,7 @@ from hwsnn.engine.rules import PairSTDP, PairSTDPInt, TripletSTDP, TripletSTDPIn
 from hwsnn.plasticity.fixed import sround
 from hwsnn.snn import Network
 from hwsnn.snn import network as network_mod
+from hwsnn.spec.fixed import decay_ceil
 
 FMT = IntFormat(8, 8)
 
@@ -132,10 +133,17 @@ def test_int_coefficients_match_float_rule():
     g = f.to_int(FMT, 1e-3, 1.0)
     assert (g.SHIFT_PRE, g.SHIFT_POST) == (4, 5)  # 1 - 2**-k closest to exp(-dt/tau)
 
-    # trace gain: float trace area tau over the shift decay's -dt / ln(1 - 2**-k), so that the
-    # twin's mean change per spike pair equals the float rule's
-    def gain(tau, k, dt=1e-3):
-        return tau / (-dt / math.log(1 - 2.0**-k))
+    # trace gain: the float trace's area over the integer register's (both k >= 1 steps after the
+    # spike), so that the twin's mean change per spike pair equals the float rule's.  Float:
+    # sum_k exp(-k dt / tau) = d / (1 - d); integer: the ceil-decayed register stepped here, in
+    # units of its full scale (the linear tail below 2**k makes it ~15-25 % short at 8 bits)
+    def gain(tau, k, dt=1e-3, x_bits=8):
+        d = math.exp(-dt / tau)
+        x, area, x_max = (1 << x_bits) - 1, 0, (1 << x_bits) - 1
+        while x > 0:
+            area += x
+            x = decay_ceil(x, k)
+        return (d / (1 - d)) / (area / x_max)
 
     # stdp_update: codes per trace code = a * gain * 255 / 255; shifts 1..8 (resolution 2**-8)
     assert g.A_PLUS / 2 ** g.SHIFT_PLUS == pytest.approx(f.a_plus * gain(16e-3, 4), abs=2 ** -9)
@@ -145,6 +153,29 @@ def test_int_coefficients_match_float_rule():
     assert t.A_MINUS / 2 ** t.SHIFT_MINUS == pytest.approx(1e-4 * gain(20e-3, 4), rel=2 ** -7)
     assert 255 * t.A_PLUS / 2 ** t.SHIFT_PLUS == pytest.approx(
         TripletSTDP().nu_post * gain(20e-3, 4) * gain(40e-3, 5), rel=2 ** -7)
+    # wider traces lose less to the tail: the gain approaches the float area over the untruncated
+    # register's, sum_k (1 - 2**-k)**k' = 2**k steps
+    t12 = TripletSTDP().to_int(IntFormat(8, 12), 1e-3, 1.0)
+    assert t12.A_MINUS / 2 ** t12.SHIFT_MINUS * 4095 / 255 == pytest.approx(1e-4 * gain(20e-3, 4, x_bits=12), rel=2 ** -7)
+    d = math.exp(-1e-3 / 20e-3)
+    assert gain(20e-3, 4, x_bits=16) == pytest.approx(d / (1 - d) / 2**4, rel=0.005)
+
+
+def test_pair_twin_mean_drift_per_pair_equals_float():
+    """Summed over all pairings of one pre and one post spike (every lag), the twin's mean change
+    equals the float rule's up to its mantissa's rounding, at 8 and 10 trace bits (the window's
+    shape differs, not its area)."""
+    from hwsnn.snn.step_kernels import trace_tables
+
+    f = PairSTDP(a_plus=0.1, a_minus=0.12, tau_pre=20e-3, tau_post=20e-3)
+    for x_bits in (8, 10):
+        g = f.to_int(IntFormat(8, x_bits), 1e-3, 1.0)
+        x_max = (1 << x_bits) - 1
+        area_int = trace_tables([g.SHIFT_PRE], 1e-3, True, x_bits).sum() / x_max
+        area_float = trace_tables([f.tau_pre], 1e-3, False).sum()
+        per_trace = x_max / 255 * area_int  # weight per mantissa unit per pairing sweep
+        got = g.A_PLUS / 2 ** g.SHIFT_PLUS * per_trace
+        assert abs(got - f.a_plus * area_float) <= 0.5 / 2 ** g.SHIFT_PLUS * per_trace, x_bits
 
 
 @pytest.mark.parametrize("cls,field,value", [

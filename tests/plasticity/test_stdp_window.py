@@ -66,6 +66,23 @@ def ceil_trace(shift, x_bits=8):
     return f
 
 
+def cut_exp_trace(shift, x_bits=8):
+    """``exp(-k dt / tau)`` at the shift decay's time constant while the integer register is above 0."""
+    f, g = exp_trace(tau_of_shift(shift, DT)), ceil_trace(shift, x_bits)
+    return lambda k: f(k) if g(k) > 0 else 0.0
+
+
+def tail_factor(shift, x_bits=8):
+    """The integer trace's area over the untruncated register's (``sum_k (1 - 2**-shift)**k =
+    2**shift``): what the ceil decay's linear tail leaves of it."""
+    x = x_max = (1 << x_bits) - 1
+    area = 0
+    while x > 0:
+        area += x
+        x = decay_ceil(x, shift)
+    return area / x_max / 2 ** shift
+
+
 def pair_closed_form(a_plus, a_minus, tr_pre, tr_post, delta: int) -> float:
     if delta > 0:
         return a_plus * tr_pre(delta)
@@ -125,7 +142,10 @@ def test_integer_twin_window_mean(name):
     """Integer twins: the mean change over many LFSR draws is unbiased (equals the closed form with
     the twin's effective constants and the ``stdp_trace`` traces) and within 10 % + half an LSB of
     the float window with the twin's effective constants (``exp(-t/tau)`` at the shift decay's time
-    constant) for |D| <= 20 ms: the ceil decay runs ahead of the exponential at small values."""
+    constant, 0 where the register has decayed to 0) for |D| <= 20 ms: the ceil decay runs ahead of
+    the exponential at small values.  (The register's linear tail ends the trace after ~100 steps
+    at 8 bits; the twin's trace gains make up for the area it loses, see
+    ``test_pair_twin_mean_drift_per_pair_equals_float``.)"""
     n_post = 128
     lsb = 1 / 255
     if name == "pair":
@@ -133,14 +153,14 @@ def test_integer_twin_window_mean(name):
         i_rule = f_rule.to_int(FMT, DT, 1.0)
         ap, am = i_rule.A_PLUS / 2 ** i_rule.SHIFT_PLUS, i_rule.A_MINUS / 2 ** i_rule.SHIFT_MINUS
         tr_i = (ceil_trace(i_rule.SHIFT_PRE), ceil_trace(i_rule.SHIFT_POST))
-        tr_f = (exp_trace(tau_of_shift(i_rule.SHIFT_PRE, DT)), exp_trace(tau_of_shift(i_rule.SHIFT_POST, DT)))
+        tr_f = (cut_exp_trace(i_rule.SHIFT_PRE), cut_exp_trace(i_rule.SHIFT_POST))
     else:
         f_rule = TripletSTDP(nu_pre=0.02, nu_post=0.4)
         i_rule = f_rule.to_int(FMT, DT, 1.0)
         ap = 255 * i_rule.A_PLUS / 2 ** i_rule.SHIFT_PLUS
         am = i_rule.A_MINUS / 2 ** i_rule.SHIFT_MINUS
         tr_i = (ceil_trace(i_rule.SHIFT_PRE), ceil_trace(i_rule.SHIFT_POST1), ceil_trace(i_rule.SHIFT_POST2))
-        tr_f = tuple(exp_trace(tau_of_shift(k, DT)) for k in (i_rule.SHIFT_PRE, i_rule.SHIFT_POST1, i_rule.SHIFT_POST2))
+        tr_f = tuple(cut_exp_trace(k) for k in (i_rule.SHIFT_PRE, i_rule.SHIFT_POST1, i_rule.SHIFT_POST2))
     for delta in (-60, -20, -5, -1, 1, 5, 20, 60):
         if name == "pair":
             proj = _pair_run(f_rule, delta, backend="int", n_post=n_post)
@@ -234,7 +254,9 @@ def test_weight_dependent_integer_twin_mean(name):
         assert abs(mean - want) <= 0.01 * abs(want) + 4 * 0.5 / math.sqrt(128) + 2 ** -8 * abs(want), \
             (name, delta, mean, want)
         # and the float rule's change within 25 % at |D| = 5 ms (the 20 ms time constant becomes the
-        # shift decay's 15.5 ms; dc_powerlaw subtracts x_tar, which amplifies the relative gap)
+        # shift decay's 15.5 ms; dc_powerlaw subtracts x_tar, which amplifies the relative gap), once
+        # the trace gain's make-up for the area the register's linear tail loses is taken out
         if abs(delta) == 5:
             f = wd_closed_form(rule, delta)
-            assert abs(mean / 255 - f) <= 0.25 * abs(f) + 0.5 / 255, (name, delta, mean / 255, f)
+            tail = tail_factor(twin.SHIFT_PRE if delta > 0 else twin.SHIFT_POST)
+            assert abs(tail * mean / 255 - f) <= 0.25 * abs(f) + 0.5 / 255, (name, delta, mean / 255, f)

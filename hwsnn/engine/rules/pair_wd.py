@@ -104,8 +104,8 @@ class PairSTDPWD(Rule):
         # codes per trace code at a full-scale table entry: a * (w_max**p) * qmax / (w_max * xmax)
         k = w_max**p * qmax / (w_max * xmax)
         # trace gains keep the twin's mean change per spike pair equal to the float rule's (traces.py)
-        ap, sp = int_coefficient(self.a_plus * k * trace_gain(self.tau_pre, dt), "rules.a_plus")
-        am, sm = (int_coefficient(self.a_minus * k * trace_gain(self.tau_post, dt), "rules.a_minus")
+        ap, sp = int_coefficient(self.a_plus * k * trace_gain(self.tau_pre, dt, fmt.x_bits), "rules.a_plus")
+        am, sm = (int_coefficient(self.a_minus * k * trace_gain(self.tau_post, dt, fmt.x_bits), "rules.a_minus")
                   if self.a_minus > 0 else (0, 1))
         return PairSTDPWDInt(weight_dependence=self.weight_dependence, A_PLUS=ap, SHIFT_PLUS=sp, A_MINUS=am,
                              SHIFT_MINUS=sm, SHIFT_PRE=shift_for_tau(self.tau_pre, dt),

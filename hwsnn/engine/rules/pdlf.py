@@ -49,27 +49,16 @@ from hwsnn.engine.contract import CompileContext, IntFormat, Rule, RuleHooks, Tr
 from hwsnn.engine.rules.threshold import network_only
 from hwsnn.errors import ConfigError
 from hwsnn.plasticity.fixed import lfsr_advance, sround
-from hwsnn.plasticity.traces import shift_for_tau
+from hwsnn.plasticity.traces import shift_for_tau, trace_gain
 
 __all__ = ["PDLF", "PDLFInt", "PDLFNorm", "PDLFNormInt", "pdlf_rules", "VARIANTS", "INT_SHIFT",
-           "trace_area_ratio", "max_normalize", "max_normalize_int", "coefficient_matrix"]
+           "max_normalize", "max_normalize_int", "coefficient_matrix"]
 
 VARIANTS = ("ABCD", "BD")
 """Rule variants: the full rule, and the reduced rule without the Hebbian and presynaptic terms."""
 
 INT_SHIFT = 16
 """Common shift ``S`` of the integer twins' mantissas (coefficient resolution ``2**-16`` codes)."""
-
-
-def trace_area_ratio(tau: float, shift: int, dt: float, x_bits: int) -> float:
-    """Summed float trace table over the integer one in units of ``2**x_bits - 1`` (the engine's
-    nearest-spike tables, :func:`hwsnn.snn.step_kernels.trace_tables`): the factor that makes a
-    change proportional to the integer trace equal the float one on average over spike pairs."""
-    from hwsnn.snn.step_kernels import trace_tables
-
-    f = float(trace_tables([tau], dt, False).sum())
-    i = float(trace_tables([shift], dt, True, x_bits).sum()) / ((1 << x_bits) - 1)
-    return f / i if i > 0 else 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,14 +256,14 @@ class PDLF(_Coefs):
     def to_int(self, fmt: IntFormat, dt: float, w_max: float) -> "PDLFInt":
         """Integer twin: coefficients in codes at shift :data:`INT_SHIFT`; each Hebbian mantissa also
         carries the ratio of the float trace's summed table to the integer trace's
-        (:func:`trace_area_ratio`), so that the mean change per spike pair equals the float rule's."""
+        (:func:`hwsnn.plasticity.traces.trace_gain`), so that the mean change per spike pair equals the float rule's."""
         qmax = (1 << fmt.w_bits) - 1
         xmax = (1 << fmt.x_bits) - 1
         k = qmax / w_max * (1 << INT_SHIFT)
         a = self.lr * self._a()
         sp, sq = shift_for_tau(self.tau_pre, dt), shift_for_tau(self.tau_post, dt)
-        return PDLFInt(M_AX=_mantissa(a * trace_area_ratio(self.tau_pre, sp, dt, fmt.x_bits) * k / xmax),
-                       M_AY=_mantissa(a * trace_area_ratio(self.tau_post, sq, dt, fmt.x_bits) * k / xmax),
+        return PDLFInt(M_AX=_mantissa(a * trace_gain(self.tau_pre, dt, fmt.x_bits) * k / xmax),
+                       M_AY=_mantissa(a * trace_gain(self.tau_post, dt, fmt.x_bits) * k / xmax),
                        M_AC=_mantissa(a * np.asarray(self.C, np.float64) * k),
                        M_B=_mantissa(self.lr * np.asarray(self.B, np.float64) * k),
                        SHIFT_PRE=sp, SHIFT_POST=sq)

@@ -100,9 +100,10 @@ class TripletSTDP(Rule):
         qmax = (1 << fmt.w_bits) - 1
         xmax = (1 << fmt.x_bits) - 1
         # trace gains: the twin's mean change per spike pair equals the float rule's (traces.py)
-        gp = trace_gain(self.tau_pre, dt) * trace_gain(self.tau_post2, dt)
+        gp = trace_gain(self.tau_pre, dt, fmt.x_bits) * trace_gain(self.tau_post2, dt, fmt.x_bits)
         ap, sp = int_coefficient(self.nu_post * gp * qmax / (w_max * xmax * xmax), "rules.nu_post")
-        am, sm = int_coefficient(self.nu_pre * trace_gain(self.tau_post1, dt) * qmax / (w_max * xmax), "rules.nu_pre")
+        gm = trace_gain(self.tau_post1, dt, fmt.x_bits)
+        am, sm = int_coefficient(self.nu_pre * gm * qmax / (w_max * xmax), "rules.nu_pre")
         return TripletSTDPInt(A_PLUS=ap, SHIFT_PLUS=sp, A_MINUS=am, SHIFT_MINUS=sm,
                               SHIFT_PRE=shift_for_tau(self.tau_pre, dt), SHIFT_POST1=shift_for_tau(self.tau_post1, dt),
                               SHIFT_POST2=shift_for_tau(self.tau_post2, dt))
@@ -205,8 +206,9 @@ class PairSTDP(Rule):
     def to_int(self, fmt: IntFormat, dt: float, w_max: float) -> "PairSTDPInt":
         qmax = (1 << fmt.w_bits) - 1
         xmax = (1 << fmt.x_bits) - 1
-        ap, sp = _stdp_update_coef(self.a_plus * trace_gain(self.tau_pre, dt) * qmax / (w_max * xmax), "rules.a_plus")
-        am, sm = _stdp_update_coef(self.a_minus * trace_gain(self.tau_post, dt) * qmax / (w_max * xmax),
+        gp, gm = trace_gain(self.tau_pre, dt, fmt.x_bits), trace_gain(self.tau_post, dt, fmt.x_bits)
+        ap, sp = _stdp_update_coef(self.a_plus * gp * qmax / (w_max * xmax), "rules.a_plus")
+        am, sm = _stdp_update_coef(self.a_minus * gm * qmax / (w_max * xmax),
                                    "rules.a_minus")
         return PairSTDPInt(A_PLUS=ap, SHIFT_PLUS=sp, A_MINUS=am, SHIFT_MINUS=sm,
                            SHIFT_PRE=shift_for_tau(self.tau_pre, dt), SHIFT_POST=shift_for_tau(self.tau_post, dt))

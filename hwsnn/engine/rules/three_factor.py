@@ -204,7 +204,7 @@ class RewardSTDP(Rule):
         scale = self.eta * qmax / (w_max * xmax) * (1 << E_FRAC)
         coef = {}
         for name, a, tau in (("a_plus", self.a_plus, self.tau_pre), ("a_minus", self.a_minus, self.tau_post)):
-            m = int(math.floor(a * trace_gain(tau, dt) * scale + 0.5))
+            m = int(math.floor(a * trace_gain(tau, dt, fmt.x_bits) * scale + 0.5))
             if m > A_MAX:
                 raise ConfigError(f"rules.{name}", f"eta * {name} = {self.eta * a:g} is beyond the integer "
                                                    f"eligibility's range (at most {A_MAX} LSB per trace code)")
