@@ -951,6 +951,8 @@ def _read_seg_py(out, offs, t, gl, gs, tw, te, nu, tau, gmin, gmax, stuck, fp, i
 # vectorising the loop (pass B of the read kernel ran ~6x slower, scalar).  The divisors are
 # validated positive parameters (``drift_t0``, ``tau``), so no check is lost; results are
 # bit-identical.
+_OPTS = {"nopython": True, "boundscheck": None, "error_model": "numpy"}
+
 # LLVM only vectorises pass B if it knows the ~20 state arrays do not overlap (runtime overlap
 # checks are capped at 8 comparisons).  Numba has a ``noalias`` compiler flag (its parfor gufuncs
 # use it) but no decorator option for it: this dispatcher sets it.  The block kernels are only
@@ -1001,8 +1003,7 @@ class _NoAliasDispatcher(_Dispatcher):
 def _njit_noalias(f, name, parallel):
     g = _twin(f, name)
     d = _NoAliasDispatcher(py_func=g, locals={},
-                           targetoptions={"nopython": True, "boundscheck": None, "parallel": parallel, "fastmath": FM,
-                                          "error_model": "numpy"})
+                           targetoptions={**_OPTS, "parallel": parallel, "fastmath": FM})
     d.enable_caching()
     return d
 
@@ -1025,10 +1026,10 @@ def _twin(f, name):
 # the per-device functions of the general kernels likewise (called per device; the ziggurat draws
 # inside them are not vectorised either way), with the fast-math flags of their callers
 _write_one = _Dispatcher(py_func=_twin(_write_one_py, "_write_one"), locals={},
-                         targetoptions={"nopython": True, "boundscheck": None, "fastmath": FM, "error_model": "numpy"})
+                         targetoptions={**_OPTS, "fastmath": FM})
 _write_one.enable_caching()
 _read_one = _Dispatcher(py_func=_twin(_read_one_py, "_read_one"), locals={},
-                        targetoptions={"nopython": True, "boundscheck": None, "fastmath": FM, "error_model": "numpy"})
+                        targetoptions={**_OPTS, "fastmath": FM})
 _read_one.enable_caching()
 _wblock_dense = _njit_noalias(_wblock_dense_py, "_wblock_dense", False)
 _wblock_idx = _njit_noalias(_wblock_idx_py, "_wblock_idx", False)
@@ -1057,7 +1058,7 @@ def _njit_pair(f, name, fastmath):
     def make(nm, **opts):
         # what ``njit(cache=True, **opts)`` builds, with the read-only-as-writable dispatcher
         d = _Dispatcher(py_func=_twin(f, nm), locals={},
-                        targetoptions={"nopython": True, "boundscheck": None, "error_model": "numpy", **opts})
+                        targetoptions={**_OPTS, **opts})
         d.enable_caching()
         return d
 
