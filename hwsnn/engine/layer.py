@@ -246,6 +246,9 @@ class LayerNetwork:
                 raise ConfigError(f"rules[{k}].kind", f"{r.kind!r} is an integer rule; use it with synapse.backend = 'integer'")
             pre_rows, post_rows = [], []
             if getattr(rr, "per_sample", False):
+                if integer and not callable(getattr(rr, "sample_dq", None)):
+                    raise ConfigError(f"rules[{k}].kind", f"{r.kind!r} has no integer twin (a per-sample rule needs "
+                                                          "sample_dq for synapse.backend = 'integer')")
                 rules.append(_Rule(rr, RuleHooks(), _NoConst(), (), ()))
                 continue
             for tr in rr.traces():
@@ -349,6 +352,11 @@ class LayerNetwork:
     def _sample_rules_step(self) -> None:
         """Per-sample rules (synaptic scaling) after a learning sample, through the backend."""
         for k, rule, state in self._sample_rules:
+            if self.backend == "integer":  # the codes, rounded with the layer's LFSR16 (no float detour)
+                dq = rule.sample_dq(state, self.wq, self.counts, self._qmax, self._lfsr, gain=float(self.lam[k]))
+                self.wq += dq
+                self.contrib[k] += np.abs(dq).sum() * (self.w_max / self._qmax)
+                continue
             if self.components:
                 base = self.wc[k]
             else:
@@ -360,11 +368,6 @@ class LayerNetwork:
             if self.backend == "ideal":
                 tgt = self.wc[k] if self.components else self.w
                 np.clip(tgt + dw, 0.0, self.w_max, out=tgt)
-            elif self.backend == "integer":
-                q = dw * (self._qmax / self.w_max)
-                fl = np.floor(q)
-                u = np.random.default_rng([self.seed, 17, self.n_presentations]).random(q.shape)
-                self.wq[...] = np.clip(self.wq + fl.astype(np.int64) + (u < q - fl), 0, self._qmax)
             else:
                 (self.dwc[k] if self.components else self.dw)[...] += dw
                 self._extra[k if self.components else 0] |= np.any(dw != 0.0, axis=0)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
 from hwsnn.engine.layer import LayerNetwork
-from hwsnn.engine.rules import HeteroSTDP, SynapticScaling, TripletSTDP
+from hwsnn.engine.rules import HeteroSTDP, SynapticScaling, SynapticScalingInt, TripletSTDP
 from hwsnn.engine.synergy import SynergyConfig, SynergyState
 from hwsnn.config import RunConfig
+from hwsnn.errors import ConfigError
+from hwsnn.spec.lfsr import lfsr16_next
 
 TINY = {"network.n_exc": 5, "schedule.t_present": 0.040, "schedule.t_rest": 0.010, "schedule.max_rate": 400.0,
         "schedule.fast_forward": False, "rules[0].nu_post": 0.05, "rules[0].nu_pre": 0.01,
@@ -82,6 +86,64 @@ def test_synaptic_scaling_moves_toward_equal_share():
     np.testing.assert_allclose(dw[0], [-0.5, 0.0, 0.5])
 
 
+def test_integer_synaptic_scaling_is_the_float_change_rounded_with_the_lfsr16():
+    # reference: the float rule's relative change per column as 16-fraction-bit codes, and a plain
+    # loop of stochastic rounding with the LFSR16 of hwsnn.spec (row-major, one advance per synapse)
+    rule = SynapticScaling(eta=0.3, beta=0.5)
+    twin = rule.to_int(None, 5e-4, 1.0)
+    assert isinstance(twin, SynapticScalingInt) and twin.integer
+    q = np.random.default_rng(2).integers(0, 256, size=(7, 5)).astype(np.int64)
+    q[0, 2] = 250  # the silent neuron's column grows by 15 %: saturates
+    st_i, st_f = rule.init_state(5), rule.init_state(5)
+    lfsr = np.array([0xACE1], np.int64)
+    r = 0xACE1
+    for counts in (np.array([6, 3, 0, 1, 2]), np.array([0, 4, 4, 1, 9]), np.array([3, 3, 0, 8, 2])):
+        dq = twin.sample_dq(st_i, q, counts, 255, lfsr, gain=0.5)
+        rel = 0.5 * rule.sample_dw(st_f, np.ones((1, 5)), counts)[0]
+        e = [round(x * 2**16) for x in rel]
+        expect = q.copy()
+        for i in range(7):
+            for j in range(5):
+                expect[i, j] = min(max(int(q[i, j]) + ((int(q[i, j]) * e[j] + (r & 0xFFFF)) >> 16), 0), 255)
+                r = lfsr16_next(r)
+        assert any(x < 0 for x in e) and any(x > 0 for x in e)
+        np.testing.assert_array_equal(q + dq, expect)
+        assert int(lfsr[0]) == r
+        q = q + dq
+    assert q.max() == 255
+
+
+def test_integer_synaptic_scaling_is_unbiased():
+    # 1.23 % of 100 codes = 1.23 codes per synapse on average; rounding to nearest or down would give 1
+    rule = SynapticScalingInt(eta=0.0123, beta=1.0, target=1.0)
+    st = rule.init_state(50)
+    q = np.full((400, 50), 100, np.int64)
+    dq = rule.sample_dq(st, q, np.zeros(50), 255, np.array([0x1234], np.int64))
+    assert dq.mean() == pytest.approx(1.23, abs=0.02)
+
+
+def test_integer_layer_scaling_uses_the_shared_lfsr_and_a_zero_lambda_is_no_step():
+    mech = [TripletSTDP(nu_pre=0.01, nu_post=0.05), SynapticScaling(eta=0.3)]
+    plain, c_plain = _run(_cfg("integer", rules=mech[:1]))
+    off, c_off = _run(_cfg("integer", rules=mech, synergy=SynergyConfig(form="shared", lambdas=[1.0, 0.0])))
+    assert c_plain.sum() > 10
+    np.testing.assert_array_equal(off.wq, plain.wq)
+    np.testing.assert_array_equal(c_off, c_plain)
+    on1, _ = _run(_cfg("integer", rules=mech))
+    on2, _ = _run(_cfg("integer", rules=mech))
+    np.testing.assert_array_equal(on1.wq, on2.wq)  # deterministic
+    assert not np.array_equal(on1.wq, plain.wq)  # and live
+    assert on1._lfsr[0] != plain._lfsr[0]  # the scaling steps drew from the layer's LFSR16
+
+
+def test_per_sample_rule_without_integer_twin_is_refused_on_the_integer_backend():
+    class NoTwin(SynapticScalingInt):
+        sample_dq: ClassVar = None
+
+    with pytest.raises(ConfigError, match=r"rules\[1\].kind"):
+        LayerNetwork(_cfg("integer", rules=[TripletSTDP(), NoTwin()]), 12, seed=0)
+
+
 def test_credit_rule_raises_the_lambda_of_the_mechanism_that_covaries_with_margin():
     cfg = SynergyConfig(form="shared", adapt="credit", eta=1.0, beta=0.5, lam_min=0.0)
     lam = cfg.initial(2)
@@ -98,8 +160,6 @@ def test_credit_rule_raises_the_lambda_of_the_mechanism_that_covaries_with_margi
 
 
 def test_synergy_config_errors():
-    from hwsnn.errors import ConfigError
-
     with pytest.raises(ConfigError, match="synergy.lambdas"):
         SynergyConfig(form="shared", lambdas=[1.0, 2.0]).initial(3)
     with pytest.raises(ConfigError, match="synergy.form"):

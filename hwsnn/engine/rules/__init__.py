@@ -1,11 +1,11 @@
 """Built-in plasticity rules (each registers itself under its ``kind``)."""
 
 from hwsnn.engine.rules.hetero import HeteroSTDP, HeteroSTDPInt
-from hwsnn.engine.rules.scaling import SynapticScaling
+from hwsnn.engine.rules.scaling import SynapticScaling, SynapticScalingInt
 from hwsnn.engine.rules.stdp import PairSTDP, PairSTDPInt, TripletSTDP, TripletSTDPInt
 
 __all__ = ["TripletSTDP", "TripletSTDPInt", "PairSTDP", "PairSTDPInt", "HeteroSTDP", "HeteroSTDPInt",
-           "SynapticScaling"]
+           "SynapticScaling", "SynapticScalingInt"]
 from hwsnn.engine.rules.threshold import (AdaptiveThresholdInt, HomeostaticIP, HomeostaticIPInt, StepwiseGated,
                                           StepwiseGatedInt)
 from hwsnn.engine.rules.homeostasis import (Normalize, NormalizeInt, RateScaling, RateScalingInt, StepwiseScaling,

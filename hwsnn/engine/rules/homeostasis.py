@@ -37,8 +37,7 @@ from pydantic import Field
 from hwsnn.engine.contract import CompileContext, IntFormat, Rule, register_rule
 from hwsnn.engine.rules.stdp import int_coefficient
 from hwsnn.engine.rules.threshold import network_only
-from hwsnn.plasticity.fixed import lfsr_advance, sround
-from hwsnn.plasticity.homeostasis import normalize_columns, normalize_columns_int_sr
+from hwsnn.plasticity.homeostasis import normalize_columns, normalize_columns_int_sr, scale_columns_int_sr
 
 __all__ = ["Normalize", "NormalizeInt", "StepwiseScaling", "StepwiseScalingInt", "RateScaling", "RateScalingInt",
            "stepwise_scale_float", "stepwise_scale_int", "rate_track_float", "rate_track_int", "rate_scale_float",
@@ -118,15 +117,7 @@ def rate_scale_float(w, rbar, r_target, eta, w_max):
 @njit(cache=True)
 def rate_scale_int(q, rbar, r_tgt, h_m, shift, w_max, lfsr):
     """Rate scaling, integer, in place; one LFSR16 advance per synapse (row-major); ``lfsr[0]`` is the state."""
-    n_pre, n_post = q.shape
-    r = lfsr[0]
-    for i in range(n_pre):
-        for j in range(n_post):
-            dq = sround(q[i, j] * (r_tgt - rbar[j]) * h_m, r, shift)
-            v = q[i, j] + dq
-            q[i, j] = 0 if v < 0 else (w_max if v > w_max else v)
-            r = lfsr_advance(r)
-    lfsr[0] = r
+    scale_columns_int_sr(q, (r_tgt - rbar) * h_m, shift, w_max, lfsr)
 
 
 # ---------------------------------------------------------------------------------------------
