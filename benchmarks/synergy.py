@@ -25,15 +25,20 @@ HETERO = {"kind": "hetero_stdp", "eta": 0.002, "x_th": 0.05}
 SCALING = {"kind": "synaptic_scaling", "eta": 0.005}
 
 
-def variant_config(variant: str, backend: str, dataset: str, n_exc: int, d2d: float | None):
-    """The ``hwsnn run`` config of one variant (the shipped synergy presets are these)."""
+def variant_config(variant: str, backend: str, dataset: str, n_exc: int, d2d: float | None, norm: bool = True,
+                   scaling_eta: float | None = None):
+    """The ``hwsnn run`` config of one variant (the shipped synergy presets are these).  ``norm=False``
+    switches the per-sample column normalisation off (``homeostasis.norm_per_input = 0``): with it on,
+    normalisation restores every column's sum before the next sample, which cancels any per-column
+    multiplicative scaling."""
     preset = "mnist100" if dataset == "mnist" else "default"
     stdp = dict(load_config(preset_path(preset)).rules[0].model_dump())
-    three = [stdp, HETERO, SCALING]
+    scaling = SCALING if scaling_eta is None else {**SCALING, "eta": scaling_eta}
+    three = [stdp, HETERO, scaling]
     rules, syn = {
         "stdp": ([stdp], {}),
         "hetero": ([stdp, HETERO], {}),
-        "homeo": ([stdp, SCALING], {}),
+        "homeo": ([stdp, scaling], {}),
         "equal": (three, {"form": "shared"}),
         "credit": (three, {"form": "shared", "adapt": "credit"}),
         "es": (three, {"form": "shared", "adapt": "es"}),
@@ -42,6 +47,8 @@ def variant_config(variant: str, backend: str, dataset: str, n_exc: int, d2d: fl
     ov = {"rules": rules, "synergy": syn, "synapse.backend": backend, "network.n_exc": n_exc}
     if d2d is not None:
         ov["synapse.device.params"] = {"d2d": d2d}
+    if not norm:
+        ov["homeostasis.norm_per_input"] = 0.0
     return load_config(preset_path(preset), ov)
 
 
@@ -55,22 +62,25 @@ def main() -> None:
     ap.add_argument("--n-exc", type=int, default=100)
     ap.add_argument("--n-train", type=int, default=0)
     ap.add_argument("--n-test", type=int, default=0)
+    ap.add_argument("--scaling-eta", type=float, default=None, help="synaptic scaling's eta (default 0.005)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     for setting in a.settings.split(","):
         backend = setting.split("_")[0]
-        d2d = 0.3 if setting.endswith("d2d30") else None
+        d2d = 0.3 if "d2d30" in setting else None
+        norm = "nonorm" not in setting  # e.g. ideal_nonorm: no per-sample column normalisation
         for v in a.variants.split(","):
             for seed in (int(s) for s in a.seeds.split(",")):
                 ds = load_dataset(a.dataset, seed=seed)
                 t0 = time.perf_counter()
-                cfg = variant_config(v, backend, a.dataset, a.n_exc, d2d)
+                cfg = variant_config(v, backend, a.dataset, a.n_exc, d2d, norm, a.scaling_eta)
                 r = train_and_evaluate(cfg, ds, backend, seed, a.epochs,
                                        n_train=a.n_train or None, n_test=a.n_test or None)
                 lam = r["lambda_history"]
                 row = {"dataset": a.dataset, "setting": setting, "variant": v, "seed": seed,
+                       **({"scaling_eta": a.scaling_eta} if a.scaling_eta is not None else {}),
                        "accuracy": r["accuracy"], "seconds": time.perf_counter() - t0,
                        "lambda_final": lam[-1].tolist(), "lambda_mean_last": lam[-200:].mean(axis=0).tolist(),
                        "lambda_trajectory": lam[:: max(1, len(lam) // 200)].tolist()}

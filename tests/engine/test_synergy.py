@@ -86,6 +86,20 @@ def test_synaptic_scaling_moves_toward_equal_share():
     np.testing.assert_allclose(dw[0], [-0.5, 0.0, 0.5])
 
 
+def test_column_normalisation_cancels_synaptic_scaling_on_ideal_synapses():
+    # why synaptic scaling alone cannot change the main job on ideal synapses: the normalisation
+    # before every learning sample restores each column's sum, undoing any per-column factor
+    plain, c_plain = _run(_cfg(rules=[TripletSTDP(nu_pre=0.01, nu_post=0.05)]), rasters=_rasters(12))
+    mech = [TripletSTDP(nu_pre=0.01, nu_post=0.05), SynapticScaling(eta=0.3)]
+    scaled, c_scaled = _run(_cfg(rules=mech, synergy=SynergyConfig(form="shared")), rasters=_rasters(12))
+    assert c_plain.sum() > 10 and c_plain.sum(axis=0).std() > 0  # unequal shares: scaling acts
+    np.testing.assert_array_equal(c_scaled, c_plain)
+    w_p, w_s = plain.weights(), scaled.weights()
+    assert np.abs(w_s - w_p).max() > 1e-3  # the last sample's scaling, not yet normalised away
+    scaled._before(True), plain._before(True)
+    np.testing.assert_allclose(scaled.weights(), plain.weights(), rtol=1e-12, atol=1e-15)
+
+
 def test_integer_synaptic_scaling_is_the_float_change_rounded_with_the_lfsr16():
     # reference: the float rule's relative change per column as 16-fraction-bit codes, and a plain
     # loop of stochastic rounding with the LFSR16 of hwsnn.spec (row-major, one advance per synapse)
