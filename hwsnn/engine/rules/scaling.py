@@ -80,9 +80,6 @@ class SynapticScalingInt(SynapticScaling):
     kind: Literal["synaptic_scaling_int"] = "synaptic_scaling_int"
     integer: ClassVar[bool] = True
 
-    def to_int(self, fmt: IntFormat, dt: float, w_max: float) -> "SynapticScalingInt":
-        return self
-
     def sample_dq(self, state: dict, q: np.ndarray, counts: np.ndarray, q_max: int, lfsr: np.ndarray,
                   gain: float = 1.0) -> np.ndarray:
         """Integer twin of :meth:`sample_dw` on weight codes ``q`` (``0..q_max``): the change of ``q``,
@@ -94,6 +91,6 @@ class SynapticScalingInt(SynapticScaling):
         e = np.round(gain * self.eta * err * (1 << SCALE_FRAC_BITS)).astype(np.int64)
         if not e.any():  # no column to step (e.g. lambda = 0): no step, the LFSR does not advance
             return np.zeros_like(q)
-        q1 = np.ascontiguousarray(q, dtype=np.int64).copy()
+        q1 = np.array(q, dtype=np.int64, order="C")  # a copy: the caller applies the change
         scale_columns_int_sr(q1, e, np.int64(SCALE_FRAC_BITS), np.int64(q_max), lfsr)
         return q1 - q
